@@ -1,0 +1,71 @@
+# Flarekit: one command to run everything locally (`make dev`), one to test it (`make test`).
+# Both install what they need: a virtualenv in .venv (from requirements-dev.txt), npm packages in
+# node_modules (from package-lock.json), each Worker's python_modules/, and .dev.vars files.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+WORKERS := workers/ai_proxy workers/telemetry workers/telegram_bot
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: dev test test-python test-pyodide deploy-check deploy check-config vendor dev-vars lint bench profile clean
+
+dev: $(VENV_STAMP) vendor dev-vars
+	$(VENV)/bin/flaresim dev $(WORKERS) --watch shared $(DEV_ARGS)
+
+test: $(VENV_STAMP) $(NODE_STAMP) vendor check-config lint test-python test-pyodide deploy-check
+
+$(VENV_STAMP): requirements-dev.txt shared/flaresim/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e shared/flaresim
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is needed (for wrangler and the Pyodide test tier)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Each Worker's python_modules/ as production sees it; our packages are symlinked so edits are live.
+vendor: $(VENV_STAMP)
+	@for w in $(WORKERS); do $(PY) scripts/vendor.py $$w --link || exit 1; done
+
+dev-vars:
+	@for w in $(WORKERS); do \
+	  if [ -f $$w/.dev.vars.example ] && [ ! -f $$w/.dev.vars ]; then cp $$w/.dev.vars.example $$w/.dev.vars; echo "created $$w/.dev.vars (dev credentials)"; fi; \
+	done
+
+check-config: $(VENV_STAMP)
+	$(PY) scripts/wrangler_config.py --check
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check shared workers tests scripts bench
+
+test-python: $(VENV_STAMP) vendor
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-pyodide: $(VENV_STAMP) $(NODE_STAMP) vendor
+	@echo "(the Pyodide tier is not built yet)"
+
+# Build each Worker as it would be uploaded and check what the bundle holds.
+deploy-check: $(VENV_STAMP) $(NODE_STAMP)
+	@for w in $(WORKERS); do \
+	  name=$$(basename $$w); \
+	  $(PY) scripts/vendor.py $$w --out build/$$name || exit 1; \
+	  (cd build/$$name && ../../node_modules/.bin/wrangler deploy --dry-run --outdir dist >dry-run.log 2>&1) || { cat build/$$name/dry-run.log; exit 1; }; \
+	  $(PY) scripts/check_bundle.py $$w build/$$name/dist || exit 1; \
+	done
+
+# The real deploy: needs `npx wrangler login` (or CLOUDFLARE_API_TOKEN) and real KV ids in wrangler.toml.
+deploy: $(VENV_STAMP) $(NODE_STAMP) check-config
+	@for w in $(WORKERS); do \
+	  name=$$(basename $$w); \
+	  $(PY) scripts/vendor.py $$w --out build/$$name || exit 1; \
+	  (cd build/$$name && ../../node_modules/.bin/wrangler deploy) || exit 1; \
+	done
+
+clean:
+	rm -rf build .cache .pytest_cache .ruff_cache $(foreach w,$(WORKERS),$(w)/python_modules)

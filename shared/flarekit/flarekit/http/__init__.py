@@ -1,0 +1,1 @@
+"""HTTP plumbing for Workers: a router, request context and response helpers."""

@@ -1,0 +1,154 @@
+"""Serve a loaded Worker over HTTP: an ASGI app that turns each request into a `workers.Request`.
+
+uvicorn runs it for `flaresim dev`; tests may drive it with any ASGI client. One structured log line
+is written per request (JSON: worker, method, path, status, duration).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import js
+
+from flaresim.runtime import WorkerHost
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+log = logging.getLogger("flaresim.requests")
+
+# wrangler dev answers this path by running the Worker's scheduled() handler (`--test-scheduled`).
+SCHEDULED_PATH = "/__scheduled"
+
+
+def _log_line(fields: dict[str, Any]) -> None:
+    log.info(json.dumps(fields, separators=(",", ":")))
+
+
+def make_app(
+    host: WorkerHost, *, max_body: int = 100 * 1024 * 1024
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The ASGI application serving one Worker."""
+    from workers import Request
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if kind == "websocket":
+            from flaresim.websocket_bridge import serve_websocket
+
+            await serve_websocket(host, scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope["path"]
+        if path == SCHEDULED_PATH:
+            await _scheduled(host, scope, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > max_body:
+                await _plain(send, 413, "Payload Too Large")
+                return
+            if not message.get("more_body"):
+                break
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        host_header = next((v for k, v in headers if k == "host"), "localhost")
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = f"{scope.get('scheme', 'http')}://{host_header}{scope.get('raw_path', path.encode()).decode('latin-1')}"
+        if query and "?" not in url:
+            url += "?" + query
+        request = Request(url, method=scope["method"], headers=headers, body=bytes(body) if body else None)
+        status = 500
+        sent = 0
+        try:
+            response = await host.fetch(request)
+            status = response.status
+            sent = await _send_response(response, send)
+        except Exception as error:  # the Worker threw: workerd answers 500 and logs it
+            print(
+                f"✘ [ERROR] Uncaught exception in {host.name}:\n{''.join(traceback.format_exception(error))}",
+                file=sys.stderr,
+            )
+            await _plain(send, 500, "Worker threw exception")
+        finally:
+            _log_line(
+                {
+                    "worker": host.name,
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "bytes": sent,
+                }
+            )
+
+    return app
+
+
+async def _send_response(response: Any, send: Send) -> int:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response._headers]
+    body = response._body
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if body is None or isinstance(body, bytes):
+        data = body or b""
+        await send({"type": "http.response.body", "body": data})
+        return len(data)
+    sent = 0
+    stream = body._lock() if isinstance(body, js.ReadableStream) else body
+    try:
+        async for chunk in stream:
+            sent += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    await send({"type": "http.response.body", "body": b""})
+    return sent
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await send(
+        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain;charset=UTF-8")]}
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+async def _scheduled(host: WorkerHost, scope: Scope, send: Send) -> None:
+    query = parse_qs(scope.get("query_string", b"").decode())
+    cron = query.get("cron", [host.config.crons[0] if host.config.crons else "* * * * *"])[0]
+    when = query.get("time", [None])[0]
+    try:
+        await host.scheduled(cron, int(when) if when else None)
+    except Exception as error:
+        print(
+            f"✘ [ERROR] scheduled() of {host.name} failed:\n{''.join(traceback.format_exception(error))}",
+            file=sys.stderr,
+        )
+        await _plain(send, 500, f"scheduled() failed: {error}")
+        return
+    await _plain(send, 200, "Ran scheduled event")
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,94 @@
+"""Make top-level entropy fail as it does on Python Workers.
+
+workerd snapshots the main module's top level at deploy time, so randomness drawn there would be
+the same in every isolate; it raises instead ("Cannot use random.random() outside of request
+context", "Cannot get entropy outside of request context"). flaresim patches the same entry points
+and raises the same errors while a Worker's main module is being imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_depth = 0
+_installed = False
+
+# The module-level functions of `random` that draw from its hidden global instance.
+_RANDOM_FUNCTIONS = (
+    "random",
+    "uniform",
+    "randint",
+    "randrange",
+    "choice",
+    "choices",
+    "shuffle",
+    "sample",
+    "randbytes",
+    "getrandbits",
+    "gauss",
+    "normalvariate",
+    "triangular",
+    "betavariate",
+    "expovariate",
+    "gammavariate",
+    "lognormvariate",
+    "paretovariate",
+    "vonmisesvariate",
+    "weibullvariate",
+)
+
+
+def forbidden() -> bool:
+    return _depth > 0
+
+
+@contextmanager
+def import_phase() -> Iterator[None]:
+    """Refuse entropy for the duration (a Worker's top-level import)."""
+    global _depth
+    install()
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+
+
+def _guard_random(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _depth:
+            raise RuntimeError(f"Cannot use random.{name}() outside of request context")
+        return fn(*args, **kwargs)
+
+    return guarded
+
+
+def _guard_entropy(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _depth:
+            raise RuntimeError("Cannot get entropy outside of request context")
+        return fn(*args, **kwargs)
+
+    return guarded
+
+
+def install() -> None:
+    """Patch `random`, `os.urandom` (and with it `uuid.uuid4`, `secrets`) once per process."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    for name in _RANDOM_FUNCTIONS:
+        if hasattr(random, name):
+            setattr(random, name, _guard_random(name, getattr(random, name)))
+    guarded_urandom = _guard_entropy(os.urandom)
+    os.urandom = guarded_urandom
+    # `random.SystemRandom` (behind `secrets`) captured os.urandom at import; patch its copy too.
+    random._urandom = guarded_urandom  # type: ignore[attr-defined]

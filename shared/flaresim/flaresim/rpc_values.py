@@ -1,0 +1,123 @@
+"""What happens to a Python value when it crosses the JavaScript boundary and comes back.
+
+Production converts RPC arguments and results, Durable Object storage values and binding results
+with the SDK's `python_to_rpc` (Python -> JS) and `python_from_rpc` (JS -> Python). flaresim has no
+JS side, so `transfer` applies both halves at once, with the same refusals and the same surprises:
+tuples and bytearrays are refused, dicts come back as `JsDict`, whole floats come back as ints,
+bytes come back as `memoryview`, datetimes as naive UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import math
+from typing import Any
+
+from pyodide.ffi import JsException, JsProxy, jsnull
+
+# JS numbers are doubles: integers beyond this lose precision (and Pyodide hands them back as floats).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class JsDict(dict):
+    """A dict that also allows attribute access (`row.name`), as the SDK's JsDict."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+
+class RpcStub:
+    """A Python function sent over RPC: the receiver calls it asynchronously, values converted."""
+
+    def __init__(self, fn: Any) -> None:
+        self._fn = fn
+
+    async def __call__(self, *args: Any) -> Any:
+        result = self._fn(*[transfer(a) for a in args])
+        if inspect.isawaitable(result):
+            result = await result
+        return transfer(result)
+
+
+def _is_passthrough(value: Any) -> bool:
+    # Bindings, Requests/Responses and JS values keep their identity across the boundary.
+    return hasattr(value, "js_object") or isinstance(value, JsProxy) or getattr(value, "_flaresim_binding", False)
+
+
+def check_transferable(value: Any) -> None:
+    """Raise as the SDK does for values that cannot cross RPC (checked before any conversion)."""
+    if _is_passthrough(value) or (callable(value) and not isinstance(value, type)):
+        return
+    if isinstance(value, (tuple, bytearray)):
+        raise TypeError(f"{type(value)} cannot be sent over RPC.")
+    if inspect.isawaitable(value):
+        raise TypeError(f"Awaitable {type(value)} cannot be sent over RPC.")
+    if isinstance(value, dict):
+        for item in value.values():
+            check_transferable(item)
+    elif isinstance(value, (list, set, frozenset)):
+        for item in value:
+            check_transferable(item)
+
+
+def transfer(value: Any) -> Any:
+    """Convert a value as a Python -> JS -> Python round trip does in production."""
+    check_transferable(value)
+    return _convert(value)
+
+
+def _convert(value: Any) -> Any:
+    if value is None or value is jsnull:
+        return None
+    kind = type(value)
+    if kind is str or kind is bool:
+        return value
+    if kind is int:
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else float(value)
+    if kind is float:
+        if math.isfinite(value) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+            return int(value)
+        return value
+    if isinstance(value, dict):
+        return JsDict({_key(k): _convert(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_convert(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return {_convert(v) for v in value}
+    if isinstance(value, (bytes, memoryview)):
+        return memoryview(bytes(value))
+    if isinstance(value, _dt.datetime):
+        # A JS Date has millisecond precision; it comes back naive, in the Worker's zone (UTC).
+        ms = math.floor(value.timestamp() * 1000)
+        return _dt.datetime(1970, 1, 1) + _dt.timedelta(milliseconds=ms)
+    if isinstance(value, BaseException):
+        return Exception(f"Error: {value}")
+    if _is_passthrough(value):
+        return value
+    if callable(value) and not isinstance(value, type):
+        return RpcStub(value)
+    if isinstance(value, (int, float)):  # bool/int/float subclasses such as IntEnum
+        return _convert(int(value) if isinstance(value, int) else float(value))
+    if isinstance(value, str):
+        return str(value)
+    raise JsException(
+        f'Could not serialize object of type "{type(value).__name__}". This type does not support serialization.',
+        "DataCloneError",
+    )
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, (int, float)):
+        return str(_convert(key))
+    raise TypeError(f"object keys must be strings, got {type(key).__name__}")

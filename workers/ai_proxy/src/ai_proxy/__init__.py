@@ -1,0 +1,4 @@
+"""The ai-proxy Worker."""
+
+WORKER_NAME = "ai-proxy"
+__version__ = "0.1.0"

@@ -1,0 +1,31 @@
+"""Routes of the Worker."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from flarekit.errors import HTTPError
+from flarekit.http.dispatch import dispatch
+from flarekit.http.responses import health_response, json_response
+from flarekit.http.router import Router
+from telegram_bot import WORKER_NAME, __version__
+
+
+@cache
+def router() -> Router:
+    """Built once per isolate, on first use (not in a lifespan hook, which runs per request)."""
+    routes = Router()
+    routes.add("GET", "/health", health)
+    return routes
+
+
+async def health(rc):
+    return health_response(WORKER_NAME, __version__)
+
+
+def render_error(error: HTTPError):
+    return json_response({"error": {"message": error.message, "code": error.code}}, error.status, error.headers)
+
+
+async def handle(request, env, ctx):
+    return await dispatch(router(), request, env, ctx, render_error)
