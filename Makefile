@@ -67,5 +67,9 @@ deploy: $(VENV_STAMP) $(NODE_STAMP) check-config
 	  (cd build/$$name && ../../node_modules/.bin/wrangler deploy) || exit 1; \
 	done
 
+# Benchmarks print a table and write their section of docs/performance.md.
+bench: $(VENV_STAMP) $(NODE_STAMP) vendor
+	@for b in bench/*.py; do case $$b in */report.py) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
+
 clean:
 	rm -rf build .cache .pytest_cache .ruff_cache $(foreach w,$(WORKERS),$(w)/python_modules)
