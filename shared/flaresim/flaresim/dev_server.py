@@ -9,13 +9,14 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 
 from flaresim.asgi_adapter import make_app
-from flaresim.config import load_worker_config
+from flaresim.config import ConfigurationError, load_worker_config
 from flaresim.cron import parse_cron
 from flaresim.runtime import Runtime, WorkerHost
 
@@ -72,12 +73,36 @@ async def _deliver_alarms(runtime: Runtime) -> None:
             log.exception("delivering Durable Object alarms failed")
 
 
+# Fault switches for `flaresim dev`: environment variable -> (store attribute path, what it does).
+FAULT_SWITCHES = {
+    "FLARESIM_KV_WRITE_FAILURE_RATE": ("kv", "write_failure_rate"),
+    "FLARESIM_KV_READ_FAILURE_RATE": ("kv", "read_failure_rate"),
+}
+
+
+def apply_fault_switches(runtime: Runtime, environ: Mapping[str, str]) -> None:
+    """Set the runtime's fault rates from `FLARESIM_*_FAILURE_RATE` variables (each 0..1)."""
+    for variable, (store, attribute) in FAULT_SWITCHES.items():
+        text = environ.get(variable)
+        if not text:
+            continue
+        try:
+            rate = float(text)
+        except ValueError:
+            rate = -1.0
+        if not 0.0 <= rate <= 1.0:
+            raise ConfigurationError(f"{variable} must be a number from 0 to 1, got {text!r}")
+        setattr(getattr(runtime, store).faults, attribute, rate)
+        print(f"  fault switch: {variable}={rate} (KV calls fail like a transient production error)")
+
+
 async def serve(options: DevOptions) -> None:
     """Run the Workers until interrupted."""
     state_dir = Path(os.environ.get("FLARESIM_STATE_DIR") or options.state_dir).resolve()
     if options.fresh and state_dir.exists():
         shutil.rmtree(state_dir)
     runtime = Runtime(state_dir)
+    apply_fault_switches(runtime, os.environ)
     counts = dict(options.isolates)
     hosts = [
         runtime.load_worker(directory, isolates=counts.get(load_worker_config(directory).name, 1))

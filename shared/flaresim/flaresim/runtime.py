@@ -21,7 +21,7 @@ from flaresim.clock import Clock, SystemClock
 from flaresim.config import WorkerConfig, load_worker_config
 from flaresim.durable_objects import DurableObjectRegistry
 from flaresim.isolate import Isolate
-from flaresim.kv import KVFaults, KVStore
+from flaresim.kv import KVStore
 from flaresim.outbound import Outbound
 from flaresim.rpc_values import JsDict, transfer
 from flaresim.shims_path import install_shims
@@ -279,7 +279,6 @@ class Runtime:
             open_database(self.state_dir / "kv.sqlite3" if self.state_dir else None),
             self.clock.now,
             enforce_write_rate=enforce_kv_write_rate,
-            faults=KVFaults(write_failure_rate=float(os.environ.get("FLARESIM_KV_WRITE_FAILURE_RATE", "0"))),
         )
         self.durable_objects = DurableObjectRegistry(self, self.state_dir / "do" if self.state_dir else None)
         self.workers: dict[str, WorkerHost] = {}
