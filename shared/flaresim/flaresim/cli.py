@@ -1,10 +1,13 @@
-"""The `flaresim` command: `flaresim dev DIR...`, `flaresim cron URL`."""
+"""The `flaresim` command: `flaresim dev DIR...`, `flaresim cron URL`, `flaresim ae-sql "SELECT ..."`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
+import sqlite3
 import sys
 import urllib.parse
 import urllib.request
@@ -66,11 +69,14 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _state_dir(default: str | Path) -> Path:
+    return Path(os.environ.get("FLARESIM_STATE_DIR") or default)
+
+
 def _wipe_state(default: Path) -> None:
-    import os
     import shutil
 
-    state = Path(os.environ.get("FLARESIM_STATE_DIR") or default)
+    state = _state_dir(default)
     if state.exists():
         shutil.rmtree(state)
 
@@ -86,6 +92,32 @@ def _cron(args: argparse.Namespace) -> int:
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - a local URL given by the user
         print(response.read().decode())
     return 0
+
+
+def _ae_sql(args: argparse.Namespace) -> int:
+    from flaresim.analytics_engine import open_readonly, query
+
+    try:
+        connection = open_readonly(_state_dir(args.state))
+        rows = query(connection, args.sql)
+    except (FileNotFoundError, sqlite3.Error) as error:
+        print(f"flaresim ae-sql: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    print(_text_table(rows))
+    return 0
+
+
+def _text_table(rows: list[dict[str, object]]) -> str:
+    if not rows:
+        return "(no rows)"
+    names = list(rows[0])
+    cells = [names] + [["" if row[n] is None else str(row[n]) for n in names] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(names))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in cells)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     cron.add_argument("url", help="the Worker's local URL, e.g. http://127.0.0.1:8788")
     cron.add_argument("--cron", help="the cron expression to pass (default: the Worker's first)")
     cron.set_defaults(run=_cron)
+    ae_sql = commands.add_parser("ae-sql", help="query the local Analytics Engine store with SQL (SQLite dialect)")
+    ae_sql.add_argument("sql", help='e.g. "SELECT blob1, SUM(double1) FROM my_dataset GROUP BY blob1"')
+    ae_sql.add_argument("--state", default=".flaresim", help="state folder (default .flaresim, or $FLARESIM_STATE_DIR)")
+    ae_sql.add_argument("--json", action="store_true", help="print one JSON object per row")
+    ae_sql.set_defaults(run=_ae_sql)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flaresim import context, entropy
+from flaresim.analytics_engine import AnalyticsEngineStore
 from flaresim.clock import Clock, SystemClock
 from flaresim.config import WorkerConfig, load_worker_config
 from flaresim.durable_objects import DurableObjectRegistry
@@ -280,6 +281,9 @@ class Runtime:
             self.clock.now,
             enforce_write_rate=enforce_kv_write_rate,
         )
+        self.analytics_engine = AnalyticsEngineStore(
+            open_database(self.state_dir / "analytics_engine.sqlite3" if self.state_dir else None), self.clock.now
+        )
         self.durable_objects = DurableObjectRegistry(self, self.state_dir / "do" if self.state_dir else None)
         self.workers: dict[str, WorkerHost] = {}
         self.pending: set[asyncio.Future[Any]] = set()
@@ -339,9 +343,7 @@ class Runtime:
 
             values[config.ai_binding] = WorkersAI(self)
         for dataset in config.analytics_engine:
-            from flaresim.analytics_engine import AnalyticsEngineDataset
-
-            values[dataset.binding] = AnalyticsEngineDataset(self, dataset.dataset)
+            values[dataset.binding] = self.analytics_engine.dataset(dataset.dataset)
         for factory in self._extra_bindings:
             factory(config, values)
         return Env(values)
