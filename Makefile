@@ -47,8 +47,17 @@ lint: $(VENV_STAMP)
 test-python: $(VENV_STAMP) vendor
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The Pyodide tier (tests/pyodide/, docs/local-dev.md "Pyodide tier"): our Workers under Pyodide
+# 0.28.2 with the real workers SDK, in Node. JSPI (pyodide.ffi.run_sync, as on workerd) needs a V8
+# flag in Node 20-22. PYODIDE_PHASES picks phases: selftest import pytest smoke (all by default).
+PYODIDE_PLAN := build/pyodide/plan.json
+PYODIDE_PHASES ?=
 test-pyodide: $(VENV_STAMP) $(NODE_STAMP) vendor
-	@echo "(the Pyodide tier is not built yet)"
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "test-pyodide: Node.js 20+ is needed to run Pyodide (found $$(node --version))"; exit 1; }
+	@test -f node_modules/pyodide/pyodide.asm.wasm || { echo "test-pyodide: node_modules/pyodide is missing (npm ci failed?)"; exit 1; }
+	$(PY) scripts/pyodide_plan.py --out $(PYODIDE_PLAN)
+	@flag=; for f in --experimental-wasm-stack-switching --experimental-wasm-jspi; do node $$f -e 0 2>/dev/null && { flag=$$f; break; }; done; \
+	  node $$flag tests/pyodide/run.mjs $(PYODIDE_PLAN) $(PYODIDE_PHASES)
 
 # Build each Worker as it would be uploaded and check what the bundle holds.
 deploy-check: $(VENV_STAMP) $(NODE_STAMP)

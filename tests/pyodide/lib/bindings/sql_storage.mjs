@@ -1,0 +1,134 @@
+// A SQLite-backed Durable Object's `ctx.storage.sql`, over sql.js (SQLite compiled to WebAssembly;
+// Node 20 has no node:sqlite). Production runs real SQLite too, so SQL semantics match.
+//
+// Shapes follow workerd: `exec(query, ...bindings)` runs synchronously and returns a
+// `SqlStorageCursor` (toArray / one / raw / next / iteration, columnNames, rowsRead, rowsWritten);
+// bindings apply to the last statement of a multi-statement string; BEGIN / SAVEPOINT are refused
+// (use transactionSync); `databaseSize` is a property. Class names matter: the SDK wraps results by
+// JS constructor name.
+import initSqlJs from "sql.js";
+
+let sqlModule;
+/** sql.js, loaded once per process. */
+export async function sqlJs() {
+  sqlModule ??= await initSqlJs();
+  return sqlModule;
+}
+
+const MAX_BINDINGS = 100;
+const TRANSACTION_STATEMENT = /^\s*(BEGIN|SAVEPOINT|COMMIT|END|ROLLBACK|RELEASE)\b/i;
+const TRANSACTION_MESSAGE =
+  "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() " +
+  "APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it " +
+  "will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' " +
+  "automatic atomic write coalescing.";
+
+function bindable(value) {
+  if (value === null || typeof value === "string" || typeof value === "number") return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === "bigint") return Number(value);
+  throw new TypeError(`Wrong type for SQL binding: ${typeof value === "boolean" ? "boolean" : value?.constructor?.name}.`);
+}
+
+function readValue(value) {
+  return value instanceof Uint8Array ? value.slice().buffer : value;
+}
+
+export class SqlStorageCursor {
+  constructor(columnNames, rows, rowsWritten) {
+    this.columnNames = columnNames;
+    this._rows = rows;
+    this._next = 0;
+    this.rowsRead = 0;
+    this.rowsWritten = rowsWritten;
+  }
+
+  _take() {
+    if (this._next >= this._rows.length) return null;
+    this.rowsRead += 1;
+    return this._rows[this._next++];
+  }
+
+  _object(values) {
+    return Object.fromEntries(this.columnNames.map((name, i) => [name, values[i]]));
+  }
+
+  next() {
+    const values = this._take();
+    return values === null ? { done: true } : { done: false, value: this._object(values) };
+  }
+
+  toArray() {
+    const out = [];
+    for (let values = this._take(); values !== null; values = this._take()) out.push(this._object(values));
+    return out;
+  }
+
+  one() {
+    const rows = this.toArray();
+    if (rows.length === 0) throw new Error("Expected exactly one result from SQL query, but got no results.");
+    if (rows.length > 1) throw new Error("Expected exactly one result from SQL query, but got additional results.");
+    return rows[0];
+  }
+
+  raw() {
+    const cursor = this;
+    return {
+      next() {
+        const values = cursor._take();
+        return values === null ? { done: true } : { done: false, value: values };
+      },
+      toArray() {
+        const out = [];
+        for (let values = cursor._take(); values !== null; values = cursor._take()) out.push(values);
+        return out;
+      },
+      [Symbol.iterator]() {
+        return this;
+      },
+    };
+  }
+
+  [Symbol.iterator]() {
+    return this;
+  }
+}
+
+export class SqlStorage {
+  constructor(db) {
+    this._db = db;
+  }
+
+  exec(query, ...bindings) {
+    if (bindings.length > MAX_BINDINGS) throw new Error(`Too many SQL variables (max ${MAX_BINDINGS}).`);
+    // sql.js frees each statement as its iterator moves on, so take the texts and prepare them anew.
+    const statements = [];
+    for (const statement of this._db.iterateStatements(query)) statements.push(statement.getSQL());
+    if (statements.length === 0) return new SqlStorageCursor([], [], 0);
+    const transaction = statements.find((sql) => TRANSACTION_STATEMENT.test(sql));
+    if (transaction) throw new Error(TRANSACTION_MESSAGE);
+    const before = this._db.exec("SELECT total_changes()")[0].values[0][0];
+    let columnNames = [];
+    const rows = [];
+    statements.forEach((sql, index) => {
+      const last = index === statements.length - 1;
+      const statement = this._db.prepare(sql);
+      try {
+        if (last && bindings.length) statement.bind(bindings.map(bindable));
+        if (last) columnNames = statement.getColumnNames();
+        while (statement.step()) if (last) rows.push(statement.get().map(readValue));
+      } finally {
+        statement.free();
+      }
+    });
+    const written = this._db.exec("SELECT total_changes()")[0].values[0][0] - before;
+    return new SqlStorageCursor(columnNames, rows, written);
+  }
+
+  get databaseSize() {
+    const [pages] = this._db.exec("PRAGMA page_count")[0].values[0];
+    const [size] = this._db.exec("PRAGMA page_size")[0].values[0];
+    return pages * size;
+  }
+}
