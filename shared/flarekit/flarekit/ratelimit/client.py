@@ -1,0 +1,174 @@
+"""What a Worker calls to check limits: one RPC to the subject's RateLimiter, OpenAI-style headers
+back, and a defined behaviour when the limiter cannot be reached.
+
+    limiter = RateLimitClient(env.RATE_LIMITER)            # once per isolate
+    decision = await limiter.hit(f"key:{key_id}", limits, {"requests": 1, "tokens": 812})
+    headers.update(decision.headers)
+    if not decision.allowed:
+        raise decision.http_error()
+
+If the RPC raises, the client either degrades to a bounded per-isolate limiter (default; each
+isolate then enforces the limits alone) or, with `fail_closed=True`, refuses. `decision.mode`
+says which happened ("exact", "degraded", "fail_closed") and `decision.error` why, for the
+response header and the log.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flarekit.errors import HTTPError
+from flarekit.ratelimit.evaluation import Evaluation
+from flarekit.ratelimit.headers import ratelimit_headers
+from flarekit.ratelimit.limits import Limit, LimitStatus
+from flarekit.ratelimit.local import LocalLimiter
+
+log = logging.getLogger("flarekit.ratelimit")
+
+EXACT = "exact"
+DEGRADED = "degraded"
+FAIL_CLOSED = "fail_closed"
+MODE_HEADER = "x-flarekit-ratelimit-mode"
+
+
+class DurableObjectNamespace(Protocol):
+    """The part of a Durable Object namespace binding the client uses."""
+
+    def idFromName(self, name: str) -> Any: ...  # noqa: N802 - JS name
+
+    def get(self, object_id: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A rate-limit answer: allowed or not, each limit's status, and how it was decided."""
+
+    allowed: bool
+    statuses: tuple[LimitStatus, ...]
+    retry_after: float | None = None
+    rejected: tuple[str, ...] = ()
+    mode: str = EXACT
+    error: str | None = None
+
+    @property
+    def degraded(self) -> bool:
+        """True when the Durable Object was not reached (per-isolate limits or a fail-closed refusal)."""
+        return self.mode != EXACT
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """OpenAI-style headers (`x-ratelimit-*-requests`, `-tokens`, `retry-after`), plus the mode when degraded."""
+        headers = ratelimit_headers(self.statuses, None if self.allowed else (self.retry_after or 1.0))
+        if self.mode != EXACT:
+            headers[MODE_HEADER] = self.mode
+        return headers
+
+    def status(self, name: str) -> LimitStatus | None:
+        """The status of one limit by name."""
+        for status in self.statuses:
+            if status.name == name:
+                return status
+        return None
+
+    def http_error(self) -> HTTPError:
+        """The error to answer a refusal with: 429 `rate_limit_exceeded`, or 503 when failing closed."""
+        if self.mode == FAIL_CLOSED:
+            return HTTPError(
+                503,
+                "Rate limiter unavailable; refusing requests until it recovers.",
+                "rate_limiter_unavailable",
+                "server_error",
+                headers=self.headers,
+            )
+        impossible = [s for s in self.statuses if s.impossible]
+        if impossible:
+            s = impossible[0]
+            message = f"Request too large for {s.name}: limit {s.limit} {s.unit} per window."
+        else:
+            names = ", ".join(self.rejected)
+            message = f"Rate limit reached for {names}. Please try again in {self.retry_after or 1:.3g}s."
+        return HTTPError(429, message, "rate_limit_exceeded", "requests", headers=self.headers)
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any], mode: str = EXACT, error: str | None = None) -> Decision:
+        """Build from the RateLimiter's RPC result."""
+        return cls(
+            allowed=bool(data["allowed"]),
+            statuses=tuple(LimitStatus.from_wire(s) for s in data["limits"]),
+            retry_after=data.get("retry_after"),
+            rejected=tuple(data.get("rejected") or ()),
+            mode=mode,
+            error=error,
+        )
+
+    @classmethod
+    def from_evaluation(cls, result: Evaluation, mode: str, error: str | None) -> Decision:
+        return cls(result.allowed, result.statuses, result.retry_after, result.rejected, mode, error)
+
+
+@functools.lru_cache(maxsize=256)
+def limits_to_wire(limits: tuple[Limit, ...]) -> list[dict[str, Any]]:
+    """The RPC form of a tuple of limits, built once per distinct tuple."""
+    return [limit.to_wire() for limit in limits]
+
+
+class RateLimitClient:
+    """Calls RateLimiter objects (one per subject) through a namespace binding; built once per isolate."""
+
+    def __init__(
+        self,
+        namespace: DurableObjectNamespace,
+        *,
+        fail_closed: bool = False,
+        local: LocalLimiter | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.fail_closed = fail_closed
+        self.local = local if local is not None else LocalLimiter()
+        self.failures = 0
+
+    def _stub(self, subject: str) -> Any:
+        return self.namespace.get(self.namespace.idFromName(subject))
+
+    async def hit(self, subject: str, limits: Sequence[Limit], cost: Mapping[str, float]) -> Decision:
+        """Check and take `cost` against all `limits` of `subject` in one round trip, all or nothing."""
+        return await self._call("hit", subject, limits, cost)
+
+    async def charge(self, subject: str, limits: Sequence[Limit], cost: Mapping[str, float]) -> Decision:
+        """Take `cost` after the fact (e.g. an answer's output tokens) even past the limit; negative refunds."""
+        return await self._call("charge", subject, limits, cost)
+
+    async def peek(self, subject: str, limits: Sequence[Limit]) -> Decision:
+        """The limits' current status without taking anything."""
+        return await self._call("peek", subject, limits, None)
+
+    async def stats(self, subject: str) -> dict[str, Any]:
+        """The subject's rejection counts (total and per UTC day) from its RateLimiter."""
+        return dict(await self._stub(subject).stats())
+
+    async def _call(
+        self, method: str, subject: str, limits: Sequence[Limit], cost: Mapping[str, float] | None
+    ) -> Decision:
+        key = limits if isinstance(limits, tuple) else tuple(limits)
+        wire = limits_to_wire(key)
+        try:
+            stub = self._stub(subject)
+            if cost is None:
+                result = await stub.peek(wire, None)
+            else:
+                result = await getattr(stub, method)(wire, dict(cost), None)
+            return Decision.from_wire(result)
+        except Exception as error:  # any RPC failure: the limiter is unreachable, degrade as configured
+            self.failures += 1
+            reason = f"{type(error).__name__}: {error}"
+            if self.fail_closed:
+                log.warning("rate limiter unreachable for %s, failing closed: %s", subject, reason)
+                return Decision(False, (), 1.0, (), FAIL_CLOSED, reason)
+            log.warning("rate limiter unreachable for %s, using per-isolate limits: %s", subject, reason)
+            force = method == "charge"
+            result = self.local.hit(subject, key, cost or {}, force)
+            return Decision.from_evaluation(result, DEGRADED, reason)

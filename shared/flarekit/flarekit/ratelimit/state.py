@@ -1,0 +1,54 @@
+"""The state one limit keeps per subject, and one algorithm step over it.
+
+Every algorithm fits its state in the same three numbers, so the RateLimiter Durable Object stores
+one fixed-shape SQL row per limit and the per-isolate fallback keeps the same records in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flarekit.ratelimit.limits import Limit, LimitStatus
+
+# Float error from fractional refills must not turn "exactly enough" into a refusal.
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A limit's stored state: `level` and `previous` (algorithm-defined), `stamp_ms`, and its `shape`.
+
+    token bucket: level = tokens in the bucket, stamp_ms = last refill time.
+    sliding window: level = units in the current window, previous = units in the one before,
+    stamp_ms = start of the current window. fixed window: level = units used, stamp_ms = window start.
+    `shape` ("algorithm:window_ms") lets a changed limit start afresh instead of misreading old state.
+    """
+
+    level: float
+    previous: float
+    stamp_ms: int
+    shape: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One algorithm step: whether `amount` fits, the state after taking it, and the status to report."""
+
+    allowed: bool
+    state: State
+    status: LimitStatus
+
+
+def shape_of(limit: Limit) -> str:
+    """The identity of a limit's state layout: algorithm and window."""
+    return f"{limit.algorithm}:{limit.window_ms}"
+
+
+Algorithm = Callable[[Limit, "State | None", float, int, bool], Step]
+"""`step(limit, state, amount, now_ms, force)`: with `force`, the amount is taken even past the limit."""
+
+
+def seconds(ms: float) -> float:
+    """Milliseconds as seconds, rounded to the millisecond (what headers and RPC carry)."""
+    return round(max(ms, 0.0) / 1000, 3)
