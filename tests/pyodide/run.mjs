@@ -17,7 +17,13 @@ import { Report } from "./lib/report.mjs";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PHASES = ["selftest", "import", "pytest", "smoke"];
 
-function preflight() {
+const PYODIDE_VERSION = "0.28.2"; // what Python Workers run for Python 3.13
+
+function preflight(root) {
+  const installed = JSON.parse(readFileSync(path.join(root, "node_modules", "pyodide", "package.json"), "utf8")).version;
+  if (installed !== PYODIDE_VERSION) {
+    throw new Error(`node_modules/pyodide is ${installed}, production runs ${PYODIDE_VERSION}: run npm ci`);
+  }
   // workerd's Python 3.13 runtime has JSPI (pyodide.ffi.run_sync works); Node 20 has it behind a flag.
   if (typeof WebAssembly.Suspender !== "function" && typeof WebAssembly.Suspending !== "function") {
     throw new Error("JSPI is unavailable: run Node 20 with --experimental-wasm-stack-switching (make test-pyodide does)");
@@ -60,7 +66,7 @@ async function main() {
   const plan = JSON.parse(readFileSync(planPath, "utf8"));
   const phases = asked.length ? asked : PHASES;
   for (const phase of phases) if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase} (one of ${PHASES})`);
-  preflight();
+  preflight(plan.root);
   installOutbound();
   const report = new Report();
   for (const phase of phases) {

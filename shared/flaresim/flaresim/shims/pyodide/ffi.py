@@ -34,12 +34,12 @@ class JsBuffer(JsProxy):
     _js_name = "ArrayBuffer"
 
 
-class _JsNull:
-    """JS `null` as Pyodide >= 0.28 exposes it: falsy, and not `None`."""
+class JsNull:
+    """JS `null` as Pyodide >= 0.28 exposes it: falsy, not `None`, and of type `JsNull`."""
 
-    _instance: _JsNull | None = None
+    _instance: JsNull | None = None
 
-    def __new__(cls) -> _JsNull:
+    def __new__(cls) -> JsNull:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -51,7 +51,8 @@ class _JsNull:
         return "jsnull"
 
 
-jsnull = _JsNull()
+_JsNull = JsNull  # the name this class had before the Pyodide tier compared type names
+jsnull = JsNull()
 
 
 class JsException(Exception):
