@@ -1,0 +1,91 @@
+"""MetricsAggregator: the one Durable Object every request record is counted in.
+
+Hosted by the telemetry Worker (re-exported from its main module) and addressed by one fixed name,
+so there is exactly one instance worldwide: events reach it one at a time, which is what makes the
+counts exact however many isolates send records. Storage is bounded: minute and hour rollups are
+pruned by an alarm (`PRUNE_INTERVAL_MS`); the totals grow only with the number of label sets.
+A single object handles on the order of a thousand records a second; beyond that, shard by worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from workers import DurableObject
+
+from flarekit.clock import now
+from flarekit.metrics import prometheus
+from flarekit.metrics.record import RecordError, parse_record
+from flarekit.metrics.rollup_store import RollupStore
+from flarekit.metrics.stats import SLOW_LIMIT, build_stats, parse_window
+
+log = logging.getLogger("flarekit.metrics")
+
+AGGREGATOR_BINDING = "METRICS_AGGREGATOR"
+AGGREGATOR_NAME = "global"
+PRUNE_INTERVAL_MS = 10 * 60 * 1000
+
+
+def aggregator(env: Any, binding: str = AGGREGATOR_BINDING) -> Any:
+    """The stub of the one MetricsAggregator (from a Worker that binds the class)."""
+    namespace = getattr(env, binding)
+    return namespace.get(namespace.idFromName(AGGREGATOR_NAME))
+
+
+class MetricsAggregator(DurableObject):
+    """Counts request records; answers Prometheus text, window stats and alert evaluations."""
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+        self._store: RollupStore | None = None
+        self._alarm_checked = False
+        self.rejected_records = 0
+
+    @property
+    def store(self) -> RollupStore:
+        if self._store is None:
+            self._store = RollupStore(self.ctx.storage.sql)
+        return self._store
+
+    async def record(self, record: Any) -> bool:
+        """Count one request; False (and a log line) when the record is malformed."""
+        try:
+            parsed = parse_record(record)
+        except RecordError as error:
+            self.rejected_records += 1
+            log.warning("metrics record refused: %s", error)
+            return False
+        self.store.apply(parsed)
+        if not self._alarm_checked:
+            self._alarm_checked = True
+            if await self.ctx.storage.getAlarm() is None:
+                await self.ctx.storage.setAlarm(int(now() * 1000) + PRUNE_INTERVAL_MS)
+        return True
+
+    async def prometheus(self) -> str:
+        """The Prometheus exposition of every total."""
+        store = self.store
+        return prometheus.render(store.totals(), store.upstream("t", 0), store.circuits(), store.budgets())
+
+    async def stats(self, window_name: str) -> dict[str, Any]:
+        """The `/api/stats` document for a window name (15m, 1h, 24h, 7d)."""
+        window = parse_window(window_name)
+        at = now()
+        since = window.since(at)
+        store = self.store
+        return build_stats(
+            window,
+            at,
+            store.window(window.res, since),
+            store.timeline(window.res, since, window.step),
+            store.upstream(window.res, since),
+            store.circuits(),
+            store.budgets(),
+            store.slow_requests(since, SLOW_LIMIT),
+        )
+
+    async def alarm(self, alarm_info: Any = None) -> None:
+        """Prune expired buckets, then come back later."""
+        self.store.prune(now())
+        await self.ctx.storage.setAlarm(int(now() * 1000) + PRUNE_INTERVAL_MS)
