@@ -1,6 +1,6 @@
 // Every Worker answers GET /health with its name and version.
 import assert from "node:assert/strict";
-import { send } from "../lib/driver.mjs";
+import { makeRequest, send } from "../lib/driver.mjs";
 import { World } from "../lib/world.mjs";
 
 export function setup({ plan }) {
@@ -30,3 +30,10 @@ export const cases = [
     },
   },
 ];
+
+// Rows of the per-request benchmark (tests/pyodide/bench.mjs, bench/pyodide.py).
+export const bench = ["ai-proxy", "telemetry", "telegram-bot"].map((worker) => ({
+  name: `GET /health (${worker})`,
+  worker,
+  request: () => makeRequest(worker, "/health"),
+}));

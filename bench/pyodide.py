@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Pyodide tier benchmark: cold import of each Worker and the median time per request of the smoke
+routes under Pyodide 0.28.2 (tests/pyodide/bench.mjs does the measuring; this prints the table and
+writes the "Pyodide" section of docs/performance.md).
+
+The per-request figure is the wall time of one `Default.fetch` in a warm isolate: Python, the SDK's
+conversions and a small share of JS plumbing. It approximates the CPU time production bills (10 ms
+per request on the free plan). Targets are the issue's; rows without a route yet say so.
+
+Usage: bench/pyodide.py [--requests N] [--import-runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from report import table, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = ROOT / "build" / "pyodide" / "plan.json"
+JSPI_FLAGS = ("--experimental-wasm-stack-switching", "--experimental-wasm-jspi")
+
+# The issue's targets: (row name as the smoke files' `bench` entries call it, target in ms).
+TARGETS = [
+    ("chat completion, cache miss (ai-proxy)", 3.0),
+    ("chat completion, cache hit (ai-proxy)", 1.0),
+    ("bot webhook acknowledgement (telegram-bot)", 2.0),
+    ("telemetry batch of 1,000 events (telemetry)", 50.0),
+]
+
+
+def node_flag(node: str) -> list[str]:
+    for flag in JSPI_FLAGS:
+        if subprocess.run([node, flag, "-e", "0"], capture_output=True).returncode == 0:
+            return [flag]
+    return []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--import-runs", type=int, default=3)
+    args = parser.parse_args()
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("bench/pyodide.py: Node.js 20+ is needed")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "pyodide_plan.py"), "--out", str(PLAN)], check=True)
+    counts = [str(args.requests), str(args.import_runs)]
+    output = subprocess.run(
+        [node, *node_flag(node), str(ROOT / "tests" / "pyodide" / "bench.mjs"), str(PLAN), *counts],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    results = json.loads(output.strip().splitlines()[-1])
+
+    imports = table(
+        ["Worker", "cold import of the main module (median)", "runs"],
+        [[r["worker"], f"{r['median_ms']:.0f} ms", r["runs"]] for r in results["imports"]],
+    )
+    measured = {r["name"]: r for r in results["requests"]}
+    rows = []
+    for name, target in TARGETS:
+        row = measured.pop(name, None)
+        figure = f"{row['median_ms']:.2f} ms" if row else "not measured yet (no such route)"
+        verdict = "" if row is None else ("ok" if row["median_ms"] <= target else "OVER")
+        rows.append([name, figure, f"<= {target:g} ms", verdict])
+    for name, row in measured.items():
+        target = row.get("target_ms")
+        verdict = "" if target is None else ("ok" if row["median_ms"] <= target else "OVER")
+        rows.append([name, f"{row['median_ms']:.2f} ms", f"<= {target:g} ms" if target else "", verdict])
+    requests = table(["request", f"median of {args.requests}", "target", ""], rows)
+    body = (
+        "Pyodide 0.28.2 (Python 3.13) in Node with the real workers-runtime-sdk (`make test-pyodide`'s harness).\n"
+        "Cold import: a fresh interpreter per run, time to import `entry` (workerd does this once at deploy\n"
+        "and snapshots it). Per request: wall time of `Default.fetch` in a warm isolate, an approximation of\n"
+        "the CPU time production bills (free plan limit: 10 ms).\n\n" + imports + "\n\n" + requests
+    )
+    write_section("pyodide", "Pyodide tier: cold import and time per request", body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+// Benchmarks of the Pyodide tier (driven by bench/pyodide.py, which writes docs/performance.md):
+//  - cold import: a fresh interpreter per run, time to import each Worker's main module (the
+//    start-up work workerd's snapshot saves at deploy time, a proxy for a cold start without it);
+//  - per request: the median wall time of Default.fetch over N requests for every `bench` entry
+//    the smoke files export (time in Python and in the SDK's conversions, plus this harness's small
+//    JS share; workerd's CPU time per request is the closest production figure).
+//
+//   node --experimental-wasm-stack-switching tests/pyodide/bench.mjs PLAN.json [requests] [import runs]
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { installOutbound } from "./lib/outbound.mjs";
+import { World } from "./lib/world.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function coldImports(plan, runs) {
+  const rows = [];
+  for (const worker of plan.workers) {
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const { isolate } = await new World([worker]).worker(worker.name);
+      times.push(isolate.importMs);
+    }
+    rows.push({ worker: worker.name, median_ms: median(times), runs });
+  }
+  return rows;
+}
+
+async function requestBenches(plan, count) {
+  const rows = [];
+  for (const file of readdirSync(path.join(HERE, "smoke")).filter((f) => f.endsWith(".mjs")).sort()) {
+    const module = await import(pathToFileURL(path.join(HERE, "smoke", file)).href);
+    if (!module.bench?.length) continue;
+    const context = { plan, ...((await module.setup?.({ plan })) ?? {}) };
+    try {
+      for (const entry of module.bench) {
+        const handle = await context.world.worker(entry.worker);
+        await entry.prepare?.(context);
+        const times = [];
+        for (let i = 0; i < count + 20; i++) {
+          const request = entry.request(context, i);
+          const started = performance.now();
+          const response = await handle.fetch(request);
+          const elapsed = performance.now() - started;
+          await response.arrayBuffer();
+          if (i >= 20) times.push(elapsed); // the first requests warm the isolate up
+          if (response.status >= 400) throw new Error(`${entry.name}: status ${response.status}`);
+        }
+        await context.world.settle();
+        rows.push({ name: entry.name, worker: entry.worker, median_ms: median(times), target_ms: entry.target_ms ?? null, requests: count });
+      }
+    } finally {
+      await module.teardown?.(context);
+    }
+  }
+  return rows;
+}
+
+const [planPath, count = "300", runs = "3"] = process.argv.slice(2);
+const plan = JSON.parse(readFileSync(planPath, "utf8"));
+installOutbound();
+const imports = await coldImports(plan, Number(runs));
+const requests = await requestBenches(plan, Number(count));
+console.log(JSON.stringify({ imports, requests }));
+process.exit(0);
