@@ -1,0 +1,66 @@
+"""OTLP/HTTP JSON encoding: hex IDs, integer enums, 64-bit integers as strings, grouped by scope."""
+
+from __future__ import annotations
+
+import json
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from flarekit.tracing import otlp_json
+from flarekit.tracing.propagation import extract
+from flarekit.tracing.provider import TracerProvider
+from flarekit.tracing.sampling import sampler
+
+PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def _spans():
+    provider = TracerProvider(sampler("always_on", 1.0), {"service.name": "ai-proxy"}, clock=lambda: 1_790_000_000.5)
+    tracer = provider.get_tracer("flarekit", "0.1.0")
+    root = tracer.start_span(
+        "POST /v1/chat", extract({"traceparent": PARENT}), SpanKind.SERVER, {"http.response.status_code": 200}
+    )
+    with trace.use_span(root):
+        child = tracer.start_span(
+            "chat m",
+            kind=SpanKind.CLIENT,
+            attributes={"gen_ai.usage.input_tokens": 2**40, "ok": True, "r": ["stop"], "t": 0.5},
+        )
+        child.add_event("first chunk", {"n": 1})
+        child.end()
+    root.end()
+    return root.buffer.spans  # fmt: skip
+
+
+def test_the_export_request_has_one_resource_and_one_scope():
+    body = json.loads(otlp_json.encode({"service.name": "ai-proxy"}, _spans()))
+    (resource_spans,) = body["resourceSpans"]
+    assert resource_spans["resource"]["attributes"] == [{"key": "service.name", "value": {"stringValue": "ai-proxy"}}]
+    (scope,) = resource_spans["scopeSpans"]
+    assert scope["scope"] == {"name": "flarekit", "version": "0.1.0"}
+    assert [s["name"] for s in scope["spans"]] == ["chat m", "POST /v1/chat"]
+
+
+def test_spans_use_hex_ids_integer_enums_and_string_nanoseconds():
+    body = json.loads(otlp_json.encode({}, _spans()))
+    child, root = body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert root["traceId"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert root["parentSpanId"] == "00f067aa0ba902b7"
+    assert child["parentSpanId"] == root["spanId"] and len(root["spanId"]) == 16
+    assert (root["kind"], child["kind"]) == (2, 3)  # SERVER, CLIENT in OTLP's numbering
+    assert root["startTimeUnixNano"] == "1790000000500000000"
+    assert root["flags"] == 0x301  # sampled, parent known to be remote
+    assert child["flags"] == 0x101
+
+
+def test_attribute_values_use_otlp_any_value_types():
+    child = json.loads(otlp_json.encode({}, _spans()))["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    values = {kv["key"]: kv["value"] for kv in child["attributes"]}
+    assert values == {
+        "gen_ai.usage.input_tokens": {"intValue": str(2**40)},
+        "ok": {"boolValue": True},
+        "r": {"arrayValue": {"values": [{"stringValue": "stop"}]}},
+        "t": {"doubleValue": 0.5},
+    }
+    assert child["events"][0]["name"] == "first chunk"
