@@ -30,13 +30,17 @@ export class ExecutionContext {
 
   passThroughOnException() {}
 
-  /** Wait for everything handed to waitUntil (including work it started); return the failures. */
+  /** Wait for everything handed to waitUntil, including work that work started. */
   async drain() {
     while (this.pending.length) {
       const batch = this.pending.splice(0);
       await Promise.all(batch);
     }
-    return this.failures;
+  }
+
+  /** The failures of waitUntil work so far (each reported once). */
+  takeFailures() {
+    return this.failures.splice(0);
   }
 }
 

@@ -71,13 +71,15 @@ export class World {
     return new WorkerHandle(this, plan, isolate, env);
   }
 
-  /** Wait for all waitUntil work started so far; return what failed. */
+  /** Wait for all waitUntil work (and alarms due within a second); return what failed. */
   async settle() {
-    const contexts = [this.backgroundContext, ...this.contexts.splice(0)];
     const failures = [];
-    for (const ctx of contexts) failures.push(...(await ctx.drain()));
-    this.backgroundContext.failures = [];
-    return failures;
+    for (;;) {
+      const contexts = [this.backgroundContext, ...this.contexts.splice(0)];
+      await Promise.all(contexts.map((ctx) => ctx.drain()));
+      for (const ctx of contexts) failures.push(...ctx.takeFailures());
+      if (!this.contexts.length && !this.backgroundContext.pending.length) return failures;
+    }
   }
 }
 

@@ -66,6 +66,15 @@ export const cases = [
       assert.deepEqual([first.text, second.text], ["2", "4"]);
     },
   },
+  {
+    name: "a Durable Object alarm fires and runs the alarm handler",
+    async run({ world }) {
+      const before = Number((await send(world, "rpc-boundary", "/total")).text);
+      await send(world, "rpc-boundary", "/alarm");
+      assert.deepEqual(await world.settle(), []);
+      assert.equal(Number((await send(world, "rpc-boundary", "/total")).text), before + 100);
+    },
+  },
 ];
 
 export function setup({ plan }) {

@@ -10,6 +10,9 @@
 //   holds later calls until it settles.
 // - `ctx.storage` is a `DurableObjectStorage` (the SDK wraps that name): KV-style async methods over
 //   a Map, synchronous `sql` over sql.js (sql_storage.mjs), `transactionSync`, and one alarm slot.
+// - An alarm fires at its time on the real clock: the slot is cleared, then the object's `alarm`
+//   handler gets raw JS `{retryCount, isRetry}` (relaxed arity). A failing alarm fails the case
+//   (production would retry it up to 6 times; flaresim simulates the retries).
 import { createHash, randomBytes } from "node:crypto";
 import { instantiate } from "../entrypoints.mjs";
 import { acrossRpc } from "../rpc_transfer.mjs";
@@ -29,11 +32,12 @@ export class DurableObjectId {
 }
 
 export class DurableObjectStorage {
-  constructor(db) {
+  constructor(db, onAlarmSet = () => {}) {
     this.sql = new SqlStorage(db);
     this._db = db;
     this._kv = new Map();
     this._alarm = null;
+    this._onAlarmSet = onAlarmSet;
   }
 
   async get(keys) {
@@ -90,10 +94,12 @@ export class DurableObjectStorage {
 
   async setAlarm(time) {
     this._alarm = time instanceof Date ? time.getTime() : Number(time);
+    this._onAlarmSet(this._alarm);
   }
 
   async deleteAlarm() {
     this._alarm = null;
+    this._onAlarmSet(null);
   }
 }
 
@@ -125,12 +131,41 @@ export class DurableObjectState {
 }
 
 /** Where a namespace's objects live: the Worker hosting the class, and its live instances. */
+// Alarms due this soon are waited for by World.settle(), so a case sees their effects.
+const SETTLE_WINDOW_MS = 1000;
+
 export class DurableObjectHost {
   constructor(world, workerName, className) {
     this.world = world;
     this.workerName = workerName;
     this.className = className;
     this.instances = new Map();
+    this.alarmTimers = new Map();
+  }
+
+  scheduleAlarm(id, time) {
+    const key = id.toString();
+    clearTimeout(this.alarmTimers.get(key));
+    this.alarmTimers.delete(key);
+    if (time === null) return;
+    const delay = Math.max(0, time - Date.now());
+    let fired;
+    const done = new Promise((resolve) => (fired = resolve));
+    const timer = setTimeout(() => {
+      this.alarmTimers.delete(key);
+      fired(this.runAlarm(id, time).catch((error) => this.world.backgroundContext.failures.push(error)));
+    }, delay);
+    timer.unref();
+    this.alarmTimers.set(key, timer);
+    if (delay <= SETTLE_WINDOW_MS) this.world.backgroundContext.waitUntil(done);
+  }
+
+  async runAlarm(id, time) {
+    const { entry, state } = await this.instance(id);
+    if (state.storage._alarm !== time) return; // replaced or deleted meanwhile
+    state.storage._alarm = null;
+    await state._gate;
+    await entry.call("alarm", { retryCount: 0, isRetry: false });
   }
 
   async instance(id) {
@@ -141,7 +176,8 @@ export class DurableObjectHost {
         (async () => {
           const worker = await this.world.worker(this.workerName);
           const SQL = await sqlJs();
-          const state = new DurableObjectState(id, new DurableObjectStorage(new SQL.Database()));
+          const storage = new DurableObjectStorage(new SQL.Database(), (time) => this.scheduleAlarm(id, time));
+          const state = new DurableObjectState(id, storage);
           const entry = await instantiate(worker.isolate, this.className, "DurableObject", state, worker.env);
           return { entry, state };
         })(),
