@@ -22,7 +22,7 @@ from typing import Any
 from pyodide.ffi import JsException
 
 from flaresim import context
-from flaresim.kv_limits import js_string
+from flaresim.js_coercion import js_string
 from flaresim.rpc_values import check_transferable
 
 MAX_INDEXES = 1

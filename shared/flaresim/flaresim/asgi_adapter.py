@@ -73,17 +73,20 @@ def make_app(
             url += "?" + query
         request = Request(url, method=scope["method"], headers=headers, body=bytes(body) if body else None)
         status = 500
-        sent = 0
+        progress = _Progress()
         try:
             response = await host.fetch(request)
             status = response.status
-            sent = await _send_response(response, send)
-        except Exception as error:  # the Worker threw: workerd answers 500 and logs it
-            print(
-                f"✘ [ERROR] Uncaught exception in {host.name}:\n{''.join(traceback.format_exception(error))}",
-                file=sys.stderr,
-            )
-            await _plain(send, 500, "Worker threw exception")
+            await _send_response(response, send, progress)
+        except Exception as error:
+            trace = "".join(traceback.format_exception(error))
+            if progress.started:
+                # The body failed mid-way: workerd cuts the connection, so the client sees a broken
+                # response rather than a complete one. Returning without the final message does that.
+                print(f"✘ [ERROR] Response body of {host.name} failed mid-stream:\n{trace}", file=sys.stderr)
+            else:  # the Worker threw: workerd answers 500 and logs it
+                print(f"✘ [ERROR] Uncaught exception in {host.name}:\n{trace}", file=sys.stderr)
+                await _plain(send, 500, "Worker threw exception")
         finally:
             _log_line(
                 {
@@ -92,33 +95,45 @@ def make_app(
                     "path": path,
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "bytes": sent,
+                    "bytes": progress.sent,
                 }
             )
 
     return app
 
 
-async def _send_response(response: Any, send: Send) -> int:
+class _Progress:
+    """How far sending a response got: whether the status line went out, how many body bytes."""
+
+    __slots__ = ("sent", "started")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.sent = 0
+
+
+async def _send_response(response: Any, send: Send, progress: _Progress) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response._headers]
     body = response._body
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
     if body is None or isinstance(body, bytes):
         data = body or b""
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        progress.started = True
         await send({"type": "http.response.body", "body": data})
-        return len(data)
-    sent = 0
+        progress.sent = len(data)
+        return
     stream = body._lock() if isinstance(body, js.ReadableStream) else body
     try:
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        progress.started = True
         async for chunk in stream:
-            sent += len(chunk)
+            progress.sent += len(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
     await send({"type": "http.response.body", "body": b""})
-    return sent
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from pyodide.ffi import JsException
 
+from flaresim.js_coercion import js_string
+
 # https://developers.cloudflare.com/kv/platform/limits/
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 25 * 1024 * 1024
@@ -40,19 +42,6 @@ UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer",
 def failed(method: str, status: int, text: str) -> JsException:
     """The error workerd raises when the KV service answers with an error status."""
     return JsException(f"KV {method} failed: {status} {text}")
-
-
-def js_string(value: Any) -> str:
-    """What JavaScript's `String(value)` gives for a Python value that crossed to JS (`None` -> "null")."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def key_bytes(method: str, key: Any) -> bytes:

@@ -61,6 +61,7 @@ class Outbound:
 
     async def fetch(self, request: Any) -> Any:
         """Perform a `workers.Request` over HTTP and return a streaming `workers.Response`."""
+        from pyodide.http import AbortError
         from workers import Response
 
         body = request._body
@@ -72,23 +73,39 @@ class Outbound:
             self.recorded.append(RecordedRequest(request._method, request.url, dict(request._headers), body or b""))
         try:
             upstream = await self._client().request(
-                request._method, url, headers=headers, data=body, allow_redirects=request.redirect == "follow"
+                request._method, url, headers=headers, data=body, allow_redirects=request.redirect != "manual"
             )
         except (aiohttp.ClientError, OSError) as error:
-            # pyodide.http.pyfetch turns a failed JS fetch into an OSError.
-            raise OSError(f"fetch failed: {error}") from None
-        pairs = [(k.lower(), v) for k, v in upstream.headers.items() if k.lower() != "content-encoding"]
+            # pyodide.http.pyfetch turns a failed JS fetch into AbortError, an OSError.
+            raise AbortError(f"Network connection lost. ({type(error).__name__}: {error})") from None
+        if request.redirect == "error" and upstream.history:
+            upstream.release()
+            raise AbortError("Fetch failed: the response redirected and redirect mode is 'error'.")
+        pairs = _response_headers(upstream)
         if request._method == "HEAD" or upstream.status in (204, 304):
             upstream.release()
-            return Response._build(upstream.status, pairs, None, upstream.reason or "", request.url)
-        return Response._build(
-            upstream.status, pairs, js.ReadableStream(_stream(upstream)), upstream.reason or "", request.url
-        )
+            response = Response._build(upstream.status, pairs, None, upstream.reason or "", request.url)
+        else:
+            stream = js.ReadableStream(_stream(upstream))
+            response = Response._build(upstream.status, pairs, stream, upstream.reason or "", request.url)
+        response._redirected = bool(upstream.history)
+        return response
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _response_headers(upstream: aiohttp.ClientResponse) -> list[tuple[str, str]]:
+    """The upstream's headers as a Worker sees them: aiohttp has already decoded a compressed body,
+    so its Content-Encoding and Content-Length no longer describe what the Worker reads."""
+    decoded = "content-encoding" in upstream.headers
+    return [
+        (k.lower(), v)
+        for k, v in upstream.headers.items()
+        if k.lower() != "content-encoding" and not (decoded and k.lower() == "content-length")
+    ]
 
 
 async def _stream(upstream: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

@@ -217,10 +217,11 @@ class ScheduledController:
 
 
 def as_response(result: Any, worker: str) -> Any:
-    from workers import FetchResponse
+    from workers.response import as_workers_response
 
-    if isinstance(result, FetchResponse):
-        return result
+    response = as_workers_response(result)  # a workers.Response, or a raw JS Response (`.js_object`)
+    if response is not None:
+        return response
     raise WorkerError(f"Worker {worker!r}: fetch() returned {type(result).__name__}, expected a workers.Response")
 
 

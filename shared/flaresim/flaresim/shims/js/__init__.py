@@ -1,251 +1,44 @@
 """The subset of the JavaScript global scope that Workers code reaches through `import js`.
 
-Only what our Workers use (and what the SDK's own helpers use) is modelled: byte arrays, streams,
-`Date`, `Object.fromEntries`, `Error`, `JSON`, `console`, `Headers`, `queueMicrotask`.
-Streams are the important part: a proxy streams an upstream body through, and produces SSE with a
-`TransformStream`, exactly as on workerd.
+Only what our Workers use (and what the SDK's own helpers use) is modelled: byte arrays and streams
+(`_streams.py`), `Date`, `Object.fromEntries`, `Error`, `JSON`, `console`, `Headers`,
+`queueMicrotask`. Anything else raises AttributeError, as a missing global would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json as _json
+import re
 import sys
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
 from pyodide.ffi import JsException, JsProxy
 
+from flaresim.js_coercion import js_string
+
+from ._streams import ArrayBuffer, ReadableStream, TransformStream, Uint8Array, WritableStream
+
+__all__ = [
+    "JSON",
+    "ArrayBuffer",
+    "Date",
+    "Error",
+    "Headers",
+    "Object",
+    "ReadableStream",
+    "TransformStream",
+    "Uint8Array",
+    "WritableStream",
+    "console",
+    "queueMicrotask",
+]
+
 # The runtime sets this to its clock so `Date.now()` follows flaresim's (possibly fake) time.
 _clock: Callable[[], float] = time.time
-
-
-class Uint8Array(JsProxy):
-    """A byte array; Python reads it with `to_bytes()`, as with a Pyodide JsProxy."""
-
-    _js_name = "Uint8Array"
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    @classmethod
-    def new(cls, data: Any = b"") -> Uint8Array:
-        if isinstance(data, int):
-            return cls(bytes(data))
-        if isinstance(data, Uint8Array):
-            return cls(data._data)
-        return cls(bytes(data))
-
-    def to_bytes(self) -> bytes:
-        return self._data
-
-    def to_py(self, **_kwargs: Any) -> memoryview:
-        return memoryview(self._data)
-
-    def to_memoryview(self) -> memoryview:
-        return memoryview(self._data)
-
-    @property
-    def length(self) -> int:
-        return len(self._data)
-
-    @property
-    def byteLength(self) -> int:  # noqa: N802 - JS name
-        return len(self._data)
-
-
-class ArrayBuffer(Uint8Array):
-    _js_name = "ArrayBuffer"
-
-
-class _ReadResult:
-    __slots__ = ("done", "value")
-
-    def __init__(self, done: bool, value: Any) -> None:
-        self.done = done
-        self.value = value
-
-
-class ReadableStream(JsProxy):
-    """A one-shot byte stream: iterate it (`async for chunk in body`) or use `getReader()`."""
-
-    _js_name = "ReadableStream"
-
-    def __init__(self, source: AsyncIterator[bytes]) -> None:
-        self._source = source
-        self._locked = False
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> ReadableStream:
-        async def one() -> AsyncIterator[bytes]:
-            if data:
-                yield data
-
-        return cls(one())
-
-    @property
-    def locked(self) -> bool:
-        return self._locked
-
-    def _lock(self) -> AsyncIterator[bytes]:
-        if self._locked:
-            raise JsException("ReadableStream is locked to a reader", "TypeError")
-        self._locked = True
-        return self._source
-
-    async def _chunks(self) -> AsyncIterator[Uint8Array]:
-        async for data in self._lock():
-            yield Uint8Array(data)
-
-    def __aiter__(self) -> AsyncIterator[Uint8Array]:
-        return self._chunks()
-
-    def getReader(self) -> _Reader:  # noqa: N802 - JS name
-        return _Reader(self._lock())
-
-    async def cancel(self, _reason: Any = None) -> None:
-        self._locked = True
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-    async def read_all(self) -> bytes:
-        """flaresim helper (not a JS API): drain the stream into bytes."""
-        parts = [chunk async for chunk in self._lock()]
-        return b"".join(parts)
-
-
-class _Reader:
-    def __init__(self, source: AsyncIterator[bytes]) -> None:
-        self._source = source
-
-    async def read(self) -> _ReadResult:
-        try:
-            data = await self._source.__anext__()
-        except StopAsyncIteration:
-            return _ReadResult(True, None)
-        return _ReadResult(False, Uint8Array(data))
-
-    async def cancel(self, _reason: Any = None) -> None:
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-    def releaseLock(self) -> None:  # noqa: N802 - JS name
-        pass
-
-
-class _Pipe:
-    """The shared buffer between a TransformStream's writable and readable sides."""
-
-    # workerd applies backpressure once the readable side holds a chunk nobody has read;
-    # a small high-water mark keeps a slow client from buffering a whole answer in memory.
-    HIGH_WATER_MARK = 16
-
-    def __init__(self) -> None:
-        self.chunks: deque[bytes] = deque()
-        self.closed = False
-        self.cancelled = False
-        self.error: BaseException | None = None
-        self.readable = asyncio.Event()
-        self.writable = asyncio.Event()
-        self.writable.set()
-
-    async def write(self, data: bytes) -> None:
-        while len(self.chunks) >= self.HIGH_WATER_MARK and not self.cancelled:
-            self.writable.clear()
-            await self.writable.wait()
-        if self.cancelled:
-            raise JsException("This WritableStream has been closed.", "TypeError")
-        self.chunks.append(data)
-        self.readable.set()
-
-    async def iterate(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                if self.chunks:
-                    data = self.chunks.popleft()
-                    self.writable.set()
-                    yield data
-                    continue
-                if self.error is not None:
-                    raise self.error
-                if self.closed:
-                    return
-                self.readable.clear()
-                await self.readable.wait()
-        finally:
-            if not self.closed:
-                self.cancelled = True
-                self.writable.set()
-
-
-class _Done:
-    """An already-settled promise: awaiting it is optional, as with JS `writer.close()`."""
-
-    def __await__(self):
-        return iter(())
-
-
-class _Writer:
-    def __init__(self, pipe: _Pipe) -> None:
-        self._pipe = pipe
-
-    def write(self, chunk: Any):
-        if not isinstance(chunk, Uint8Array):
-            # workerd's byte streams refuse strings and Python objects that were not converted.
-            raise JsException(
-                "This TransformStream is being used as a byte stream, but received an object of "
-                f"non-ArrayBuffer/ArrayBufferView type on its writable side ({type(chunk).__name__}).",
-                "TypeError",
-            )
-        return self._pipe.write(chunk.to_bytes())
-
-    def close(self) -> _Done:
-        self._pipe.closed = True
-        self._pipe.readable.set()
-        return _Done()
-
-    def abort(self, reason: Any = None) -> _Done:
-        self._pipe.error = JsException(str(reason or "aborted"))
-        self._pipe.readable.set()
-        return _Done()
-
-    def releaseLock(self) -> None:  # noqa: N802 - JS name
-        pass
-
-    @property
-    def desiredSize(self) -> int:  # noqa: N802 - JS name
-        return _Pipe.HIGH_WATER_MARK - len(self._pipe.chunks)
-
-
-class WritableStream(JsProxy):
-    _js_name = "WritableStream"
-
-    def __init__(self, pipe: _Pipe) -> None:
-        self._pipe = pipe
-
-    def getWriter(self) -> _Writer:  # noqa: N802 - JS name
-        return _Writer(self._pipe)
-
-
-class TransformStream(JsProxy):
-    """An identity TransformStream: bytes written to `writable` come out of `readable`."""
-
-    _js_name = "TransformStream"
-
-    def __init__(self) -> None:
-        pipe = _Pipe()
-        self.readable = ReadableStream(pipe.iterate())
-        self.writable = WritableStream(pipe)
-
-    @classmethod
-    def new(cls, *_args: Any) -> TransformStream:
-        return cls()
 
 
 class _JsDate(JsProxy):
@@ -321,38 +114,81 @@ class console:  # noqa: N801 - JS name
 
 
 class Headers(JsProxy):
-    """A JS Headers object: lower-cased names, values of repeated names joined by ", "."""
+    """A JS Headers object as workerd keeps it: lower-cased names, trimmed values, checked syntax.
+
+    Iteration follows the Fetch standard as workerd implements it: sorted by name, values of a
+    repeated name joined with ", ", except Set-Cookie whose values stay separate.
+    """
 
     _js_name = "Headers"
 
-    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        self._items: list[tuple[str, str]] = [(k.lower(), str(v)) for k, v in items]
+    def __init__(self, items: Iterable[tuple[Any, Any]] = ()) -> None:
+        self._items: list[tuple[str, str]] = [_checked(k, v) for k, v in items]
 
     @classmethod
     def new(cls, items: Any = ()) -> Headers:
+        if isinstance(items, Headers):
+            return cls(items._items)
         if isinstance(items, dict):
             items = items.items()
         return cls(items)
 
     def get(self, name: str) -> Any:
-        values = [v for k, v in self._items if k == name.lower()]
+        key = name.lower()
+        values = [v for k, v in self._items if k == key]
         return ", ".join(values) if values else None
 
+    def getSetCookie(self) -> list[str]:  # noqa: N802 - JS name
+        return [v for k, v in self._items if k == "set-cookie"]
+
     def has(self, name: str) -> bool:
-        return any(k == name.lower() for k, _ in self._items)
+        key = name.lower()
+        return any(k == key for k, _ in self._items)
 
-    def set(self, name: str, value: str) -> None:
-        self.delete(name)
-        self._items.append((name.lower(), str(value)))
+    def set(self, name: str, value: Any) -> None:
+        pair = _checked(name, value)
+        self._items = [(k, v) for k, v in self._items if k != pair[0]] + [pair]
 
-    def append(self, name: str, value: str) -> None:
-        self._items.append((name.lower(), str(value)))
+    def append(self, name: str, value: Any) -> None:
+        self._items.append(_checked(name, value))
 
     def delete(self, name: str) -> None:
-        self._items = [(k, v) for k, v in self._items if k != name.lower()]
+        key = name.lower()
+        self._items = [(k, v) for k, v in self._items if k != key]
 
-    def __iter__(self):
-        return iter(list(self._items))
+    def entries(self) -> Iterator[tuple[str, str]]:
+        return iter(_sorted_combined(self._items))
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(_sorted_combined(self._items))
+
+
+# RFC 9110 token characters: what a header name may contain.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+
+
+def _checked(name: Any, value: Any) -> tuple[str, str]:
+    key, text = js_string(name).lower(), js_string(value).strip(" \t\r\n")
+    if not _HEADER_NAME.fullmatch(key):
+        raise JsException("Invalid header name.", "TypeError")
+    if _BAD_VALUE.search(text):
+        raise JsException("Invalid header value.", "TypeError")
+    return key, text
+
+
+def _sorted_combined(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Header pairs as JS iteration yields them (sorted, repeated names combined but Set-Cookie)."""
+    combined: dict[str, list[str]] = {}
+    cookies: list[tuple[str, str]] = []
+    for key, value in pairs:
+        if key == "set-cookie":
+            cookies.append((key, value))
+        else:
+            combined.setdefault(key, []).append(value)
+    entries = [(key, ", ".join(values)) for key, values in combined.items()] + cookies
+    entries.sort(key=lambda entry: entry[0])  # stable: Set-Cookie values keep their order
+    return entries
 
 
 def queueMicrotask(callback: Callable[[], Any]) -> None:  # noqa: N802 - JS name

@@ -1,4 +1,10 @@
-"""Header and body plumbing shared by the simulated Request and Response."""
+"""Header and body plumbing shared by the simulated Request and Response.
+
+Headers are kept as the lower-cased pairs a JS `Headers` holds (checked and trimmed as workerd
+does); `.headers` hands out a fresh `http.client.HTTPMessage` built the way the SDK builds it with
+`python_request_headers_preserve_commas` (on since compat 2026-02-17): Set-Cookie values first, one
+by one, then every other name once, in sorted order, repeated values joined with ", ".
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import js
+from js import _sorted_combined
 from pyodide.ffi import JsException, JsProxy
 
 # JS types workerd accepts as a Response body (the SDK's RESPONSE_ACCEPTED_TYPES).
@@ -32,14 +39,12 @@ RESPONSE_ACCEPTED_TYPES = {
     "URLSearchParams",
     "Response",
 }
+NULL_BODY_STATUSES = frozenset({101, 204, 205, 304})
+TEXT_PLAIN = "text/plain;charset=UTF-8"
 
 
 class HTTPMessageMapping(http.client.HTTPMessage, Mapping):
     """What `request.headers` is in production: an HTTPMessage that is also a Mapping."""
-
-
-class BodyUsedError(OSError):
-    """Raised when a body is read twice (Pyodide's `BodyUsedError`)."""
 
 
 def js_name(value: Any) -> str | None:
@@ -50,25 +55,35 @@ def js_name(value: Any) -> str | None:
 
 
 def normalize_headers(headers: Any) -> list[tuple[str, str]]:
-    """Headers given as a dict, a list of pairs or a js.Headers, as lower-cased pairs."""
+    """Headers given as a dict, a list of pairs or a js.Headers (the SDK's `_to_js_headers`).
+
+    Anything else, an `HTTPMessage` from another response's `.headers` included, is refused as in
+    production: copy it with `dict(resp.headers)` or `list(resp.headers.items())`.
+    """
     if headers is None:
         return []
-    if isinstance(headers, dict):
-        return [(str(k).lower(), str(v)) for k, v in headers.items()]
     if isinstance(headers, list):
-        return [(str(k).lower(), str(v)) for k, v in headers]
+        return js.Headers.new(headers)._items
+    if isinstance(headers, dict):
+        return js.Headers.new(headers.items())._items
     if isinstance(headers, js.Headers):
-        return list(headers)
-    if isinstance(headers, http.client.HTTPMessage):
-        return [(k.lower(), v) for k, v in headers.items()]
+        return list(headers._items)
     raise TypeError("Received unexpected type for headers argument")
 
 
+def has_header(pairs: list[tuple[str, str]], name: str) -> bool:
+    return any(key == name for key, _ in pairs)
+
+
 def to_http_message(pairs: list[tuple[str, str]]) -> HTTPMessageMapping:
-    """Build the header mapping the SDK returns (repeated names kept apart, values stripped)."""
+    """The header mapping the SDK returns (see the module docstring for the order)."""
     message = HTTPMessageMapping()
     for key, value in pairs:
-        message.add_header(key, value.strip())
+        if key == "set-cookie":
+            message.add_header("Set-Cookie", value)
+    for key, value in _sorted_combined(pairs):
+        if key != "set-cookie":
+            message.add_header(key, value)
     return message
 
 
@@ -90,9 +105,39 @@ def body_to_internal(body: Any) -> bytes | js.ReadableStream | None:
     raise TypeError(f"Unsupported type in Response: {name or type(body).__name__}")
 
 
-def check_status(status: int) -> None:
-    if not (200 <= status <= 599 or status == 101):
+def check_status(status: int, web_socket: Any = None) -> None:
+    if status == 101 and web_socket is not None:
+        return
+    if not 200 <= status <= 599:
         raise JsException(
-            f"Failed to construct 'Response': The status provided ({status}) is outside the range [200, 599].",
-            "RangeError",
+            "Responses may only be constructed with status codes in the range 200 to 599, inclusive.", "RangeError"
         )
+
+
+def stream_state(body: Any) -> tuple[bool, bool]:
+    """(disturbed, locked) of a body that is a stream; bytes and None are neither."""
+    if isinstance(body, js.ReadableStream):
+        return body.disturbed, body.locked
+    return False, False
+
+
+async def read_body(body: bytes | js.ReadableStream | None) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if body.locked:
+        raise JsException("This ReadableStream is currently locked to a reader.", "TypeError")
+    return await body.read_all()
+
+
+def tee_body(owner: Any) -> bytes | js.ReadableStream | None:
+    """A second copy of `owner._body` for `clone()`; a stream is split in two (JS `tee()`)."""
+    body = owner._body
+    if not isinstance(body, js.ReadableStream):
+        return body
+    if body.locked:
+        raise JsException("This ReadableStream is currently locked to a reader.", "TypeError")
+    mine, theirs = body.tee()
+    owner._body = mine
+    return theirs

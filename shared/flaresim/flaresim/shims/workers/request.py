@@ -1,4 +1,10 @@
-"""`workers.Request`, simulated: the same properties and methods as the SDK's wrapper."""
+"""`workers.Request`, simulated: the same properties and methods as the SDK's wrapper.
+
+Construction follows workerd's `new Request(...)` (checked against its binary): the method is
+upper-cased, a GET or HEAD request may not have a body, a string body gets
+`content-type: text/plain;charset=UTF-8` unless one is given, and a URL without a scheme is refused
+("Invalid URL: ..."). These raise `JsException`, as the SDK does not translate them.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import js
-from pyodide.ffi import jsnull
+from pyodide.ffi import JsException, jsnull
 
 from ._body import (
-    BodyUsedError,
+    TEXT_PLAIN,
     body_to_internal,
+    has_header,
     normalize_headers,
+    read_body,
+    stream_state,
+    tee_body,
     to_http_message,
 )
+
+_REDIRECT_MODES = ("follow", "manual", "error")
 
 
 class Request:
@@ -23,32 +35,38 @@ class Request:
 
     def __init__(self, input: Any, **options: Any) -> None:  # noqa: A002 - SDK's name
         if isinstance(input, Request):
-            base = input
-            url = base._url
-            method = base._method
-            headers = list(base._headers)
-            body: bytes | js.ReadableStream | None = base._body
-            cf = base._cf
+            url, method, redirect = input._url, input._method, input._redirect
+            headers = list(input._headers)
+            body: bytes | js.ReadableStream | None = input._body
+            cf = input._cf
         else:
-            url, method, headers, body, cf = str(input), "GET", [], None, None
+            url, method, redirect, headers, body, cf = str(input), "GET", "follow", [], None, None
         if "method" in options:
             value = options["method"]
             method = (value.value if isinstance(value, HTTPMethod) else str(value)).upper()
         if "headers" in options:
             headers = normalize_headers(options["headers"])
-        if "body" in options:
-            body = body_to_internal(options["body"])
+        if options.get("body") is not None:
+            given = options["body"]
+            body = body_to_internal(given)
+            if isinstance(given, str) and not has_header(headers, "content-type"):
+                headers.append(("content-type", TEXT_PLAIN))  # as JS labels a string body
+        if "redirect" in options:
+            redirect = str(options["redirect"])
+            if redirect not in _REDIRECT_MODES:
+                raise JsException(f"Invalid redirect value, must be one of {_REDIRECT_MODES}.", "TypeError")
         if "cf" in options:
             cf = options["cf"]
         if body is not None and method in ("GET", "HEAD"):
-            raise TypeError("Request with a GET or HEAD method cannot have a body.")
+            raise JsException("Request with a GET or HEAD method cannot have a body.", "TypeError")
         if not urlsplit(url).scheme:
-            raise TypeError(f"Failed to parse URL from {url}")
+            raise JsException(f"Invalid URL: {url}", "TypeError")
         self._url = url
         self._method = method
         self._headers = headers
         self._body = body
         self._cf = cf
+        self._redirect = redirect
         self._body_used = False
 
     def __repr__(self) -> str:
@@ -68,6 +86,7 @@ class Request:
 
     @property
     def headers(self):
+        """A new HTTPMessage mapping on every access, as in production: read it once per request."""
         return to_http_message(self._headers)
 
     @property
@@ -81,7 +100,7 @@ class Request:
 
     @property
     def body_used(self) -> bool:
-        return self._body_used
+        return self._body_used or stream_state(self._body)[0]
 
     @property
     def cf(self) -> Any:
@@ -89,18 +108,13 @@ class Request:
 
     @property
     def redirect(self) -> str:
-        return "follow"
+        return self._redirect
 
     async def _consume(self) -> bytes:
-        if self._body_used:
-            raise BodyUsedError("Body already used")
+        if self.body_used:
+            raise OSError("Body already used")  # the SDK's own check, a plain OSError
         self._body_used = True
-        body = self._body
-        if body is None:
-            return b""
-        if isinstance(body, bytes):
-            return body
-        return await body.read_all()
+        return await read_body(self._body)
 
     async def bytes(self) -> bytes:
         return await self._consume()
@@ -115,8 +129,8 @@ class Request:
         return js.ArrayBuffer(await self._consume())
 
     def clone(self) -> Request:
-        if self._body_used:
-            raise BodyUsedError("Body already used")
-        if isinstance(self._body, js.ReadableStream):
-            raise NotImplementedError("flaresim cannot clone a streamed request body")
-        return Request(self)
+        if self.body_used:
+            raise OSError("Body already used")
+        copy = Request(self)
+        copy._body = tee_body(self)
+        return copy

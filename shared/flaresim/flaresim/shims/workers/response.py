@@ -1,4 +1,10 @@
-"""`workers.Response` and `FetchResponse`, simulated with the SDK's signatures and checks."""
+"""`workers.Response` and `FetchResponse`, simulated with the SDK's signatures and checks.
+
+As in production, `resp.js_object` is a distinct "JS" object (`JsResponse`): `Response(js_resp)`
+wraps it, a Python `workers.Response` passed as a body is refused, and both wrappers share one
+underlying response (reading the body through one marks it used for the other). Status and body
+checks raise workerd's errors (texts checked against its binary).
+"""
 
 from __future__ import annotations
 
@@ -7,31 +13,57 @@ from http import HTTPStatus
 from typing import Any
 
 import js
-from pyodide.ffi import JsException
+from pyodide.ffi import JsException, JsProxy
+from pyodide.http import BodyUsedError, HttpStatusError
+from pyodide.http import FetchResponse as _PyodideFetchResponse
 
 from ._body import (
+    NULL_BODY_STATUSES,
     RESPONSE_ACCEPTED_TYPES,
-    BodyUsedError,
+    TEXT_PLAIN,
     body_to_internal,
     check_status,
+    has_header,
     js_name,
     normalize_headers,
+    read_body,
+    stream_state,
+    tee_body,
     to_http_message,
 )
 
-_NULL_BODY_STATUSES = {101, 204, 205, 304}
+_REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+__all__ = ["BodyUsedError", "FetchResponse", "HttpStatusError", "JsResponse", "Response", "as_workers_response"]
 
 
-class HttpStatusError(OSError):
-    """Raised by `raise_for_status()` (Pyodide's `HttpStatusError`)."""
+class JsResponse(JsProxy):
+    """The JavaScript Response behind a `workers.Response` (its `js_object`)."""
 
-    def __init__(self, status: int, status_text: str, url: str) -> None:
-        kind = "Client" if status < 500 else "Server"
-        super().__init__(f"{status} {kind} Error: {status_text} for url: {url}")
-        self.status = status
+    _js_name = "Response"
+    __slots__ = ("_response",)
+
+    def __init__(self, response: FetchResponse) -> None:
+        self._response = response
+
+    @property
+    def status(self) -> int:
+        return self._response._status
+
+    @property
+    def headers(self) -> js.Headers:
+        return js.Headers(self._response._headers)
+
+    @property
+    def body(self) -> Any:
+        return self._response.body
+
+    @property
+    def bodyUsed(self) -> bool:  # noqa: N802 - JS name
+        return self._response.body_used
 
 
-class FetchResponse:
+class FetchResponse(_PyodideFetchResponse):
     """The response API shared by `workers.Response` and what `workers.fetch` returns."""
 
     _status: int
@@ -39,8 +71,10 @@ class FetchResponse:
     _headers: list[tuple[str, str]]
     _body: bytes | js.ReadableStream | None
     _url: str
+    _redirected: bool
     _web_socket: Any
     _body_used: bool
+    _js: JsResponse | None
 
     @property
     def status(self) -> int:
@@ -60,7 +94,7 @@ class FetchResponse:
 
     @property
     def redirected(self) -> bool:
-        return False
+        return self._redirected
 
     @property
     def type(self) -> str:
@@ -68,10 +102,11 @@ class FetchResponse:
 
     @property
     def body_used(self) -> bool:
-        return self._body_used
+        return self._body_used or stream_state(self._body)[0]
 
     @property
     def headers(self):
+        """A new HTTPMessage mapping on every access, as in production: read it once."""
         return to_http_message(self._headers)
 
     @property
@@ -83,23 +118,20 @@ class FetchResponse:
         return self._body
 
     @property
-    def js_object(self) -> FetchResponse:
-        return self
+    def js_object(self) -> JsResponse:
+        if self._js is None:
+            self._js = JsResponse(self)
+        return self._js
 
     @property
-    def js_response(self) -> FetchResponse:
-        return self
+    def js_response(self) -> JsResponse:
+        return self.js_object
 
     async def _consume(self) -> bytes:
-        if self._body_used:
-            raise BodyUsedError("Response body is already used")
+        if self.body_used:
+            raise BodyUsedError
         self._body_used = True
-        body = self._body
-        if body is None:
-            return b""
-        if isinstance(body, bytes):
-            return body
-        return await body.read_all()
+        return await read_body(self._body)
 
     async def bytes(self) -> bytes:
         return await self._consume()
@@ -114,15 +146,15 @@ class FetchResponse:
         return memoryview(await self._consume())
 
     def raise_for_status(self) -> None:
-        if self._status >= 400:
+        if 400 <= self._status < 600:
             raise HttpStatusError(self._status, self._status_text, self._url)
 
     def clone(self) -> Response:
-        if self._body_used:
-            raise BodyUsedError("Response body is already used")
-        if isinstance(self._body, js.ReadableStream):
-            raise NotImplementedError("flaresim cannot clone a streamed response body")
-        return Response._build(self._status, self._headers, self._body, self._status_text)
+        if self.body_used:
+            raise BodyUsedError
+        copy = Response._build(self._status, self._headers, tee_body(self), self._status_text, self._url)
+        copy._redirected = self._redirected
+        return copy
 
     def replace_body(self, body: Any) -> Response:
         return Response._build(self._status, self._headers, body_to_internal(body), self._status_text)
@@ -130,8 +162,9 @@ class FetchResponse:
     @staticmethod
     def redirect(url: str, status: HTTPStatus | int = HTTPStatus.FOUND) -> Response:
         code = status.value if isinstance(status, HTTPStatus) else status
-        if code not in (301, 302, 303, 307, 308):
-            raise JsException(f"Invalid status code {code}", "RangeError")
+        if code not in _REDIRECT_STATUSES:
+            # The SDK turns JS RangeErrors into ValueError here (`_to_python_exception`).
+            raise ValueError(f"{code} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308.")
         return Response._build(code, [("location", url)], None)
 
     @staticmethod
@@ -142,9 +175,13 @@ class FetchResponse:
         headers: Any = None,
     ) -> Response:
         pairs = normalize_headers(headers) if headers else []
-        if not any(k == "content-type" for k, _ in pairs):
+        if not has_header(pairs, "content-type"):
             pairs.append(("content-type", "application/json"))
-        code = status.value if isinstance(status, HTTPStatus) else status
+        code = (status.value if isinstance(status, HTTPStatus) else status) or 200
+        try:
+            check_status(code)
+        except JsException as error:
+            raise ValueError(error.message) from None  # from_json converts JS RangeErrors
         return Response._build(code, pairs, json.dumps(data).encode(), status_text)
 
     def json(self, *args: Any, **kwargs: Any):  # type: ignore[override]
@@ -174,16 +211,16 @@ class Response(FetchResponse):
                 raise TypeError(f"Unsupported type in Response: {name}")
         elif body is not None and not isinstance(body, (str, bytes)):
             raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
-        if isinstance(body, FetchResponse):
+        if isinstance(body, JsResponse):
             if status is not None or status_text or headers is not None:
                 raise ValueError("Expected no options when constructing Response from a js.Response")
-            self._init(body._status, body._headers, body._body, body._status_text, body._web_socket)
+            # A second Python wrapper around the same JS object: share its state, as production does.
+            self.__dict__ = body._response.__dict__
             return
         code = 200 if not status else (status.value if isinstance(status, HTTPStatus) else int(status))
         pairs = normalize_headers(headers) if headers else []
-        if isinstance(body, str) and not any(k == "content-type" for k, _ in pairs):
-            # JS's Response constructor labels string bodies this way.
-            pairs.append(("content-type", "text/plain;charset=UTF-8"))
+        if isinstance(body, str) and not has_header(pairs, "content-type"):
+            pairs.append(("content-type", TEXT_PLAIN))  # JS's Response constructor labels string bodies
         self._init(code, pairs, body_to_internal(body), status_text, web_socket)
 
     def _init(
@@ -194,18 +231,19 @@ class Response(FetchResponse):
         status_text: str = "",
         web_socket: Any = None,
     ) -> None:
-        check_status(status)
-        if status in _NULL_BODY_STATUSES and body:
-            raise JsException("Response with null body status cannot have body", "TypeError")
-        if status == 101 and web_socket is None:
-            raise JsException("Responses with status 101 must have a webSocket", "RangeError")
+        check_status(status, web_socket)
+        # workerd still allows an empty body with these statuses (with a warning).
+        if status in NULL_BODY_STATUSES and body:
+            raise JsException("Response with null body status (101, 204, 205, or 304) cannot have a body.", "TypeError")
         self._status = status
         self._status_text = status_text
         self._headers = headers
         self._body = body
         self._url = ""
+        self._redirected = False
         self._web_socket = web_socket
         self._body_used = False
+        self._js = None
 
     @classmethod
     def _build(
@@ -227,3 +265,12 @@ class Response(FetchResponse):
 
     def __repr__(self) -> str:
         return f"Response(status={self._status})"
+
+
+def as_workers_response(value: Any) -> FetchResponse | None:
+    """What workerd accepts back from `fetch()`: a `workers.Response` or a raw JS Response."""
+    if isinstance(value, FetchResponse):
+        return value
+    if isinstance(value, JsResponse):
+        return value._response
+    return None
