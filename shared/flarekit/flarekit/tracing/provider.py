@@ -45,7 +45,8 @@ class TracerProvider(trace.TracerProvider):
         self.max_spans = max_spans
 
     def clock_ns(self) -> int:
-        return int(self.clock() * 1_000_000_000)
+        # Microseconds are exact in a float of epoch seconds; nanoseconds are not (Workers give ms).
+        return round(self.clock() * 1_000_000) * 1000
 
     def get_tracer(
         self,
