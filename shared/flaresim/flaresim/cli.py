@@ -9,6 +9,7 @@ import logging
 import os
 import sqlite3
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -89,8 +90,15 @@ def _announce(changes: set[tuple[object, str]]) -> None:
 def _cron(args: argparse.Namespace) -> int:
     query = urllib.parse.urlencode({"cron": args.cron} if args.cron else {})
     url = args.url.rstrip("/") + "/__scheduled" + (f"?{query}" if query else "")
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - a local URL given by the user
-        print(response.read().decode())
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - a local URL given by the user
+            print(response.read().decode())
+    except urllib.error.HTTPError as error:
+        print(f"flaresim cron: {error.code} {error.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(f"flaresim cron: cannot reach {args.url}: {error.reason}", file=sys.stderr)
+        return 1
     return 0
 
 
