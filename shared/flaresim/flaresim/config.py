@@ -149,9 +149,10 @@ def load_worker_config(
         if key in environ:
             secrets[key] = environ[key]
     for key, value in (overrides or {}).items():
+        # A name in both wrangler.toml and the secrets file is overridden in both (the secret wins in env).
         if key in plain_vars:
             plain_vars[key] = value
-        else:
+        if key in secrets or key not in plain_vars:
             secrets[key] = value
     durable = data.get("durable_objects", {}).get("bindings", [])
     ai = data.get("ai")
