@@ -9,6 +9,7 @@ from flarekit.http.dispatch import dispatch
 from flarekit.http.responses import health_response, json_response
 from flarekit.http.router import Router
 from telegram_bot import WORKER_NAME, __version__
+from telegram_bot.webhook import telegram_webhook
 
 
 @cache
@@ -16,6 +17,7 @@ def router() -> Router:
     """Built once per isolate, on first use (not in a lifespan hook, which runs per request)."""
     routes = Router()
     routes.add("GET", "/health", health)
+    routes.add("POST", "/telegram/webhook", telegram_webhook)
     return routes
 
 
@@ -24,7 +26,9 @@ async def health(rc):
 
 
 def render_error(error: HTTPError):
-    return json_response({"error": {"message": error.message, "code": error.code}}, error.status, error.headers)
+    return json_response(
+        {"ok": False, "error_code": error.status, "description": error.message}, error.status, error.headers
+    )
 
 
 async def handle(request, env, ctx):

@@ -1,0 +1,154 @@
+"""The bot's side of the AI proxy: chat completions (streamed) and the model list, over the `PROXY` binding.
+
+The bot speaks the OpenAI wire format to the proxy with its own key, so the proxy's limits, budgets
+and telemetry apply to it. Each call carries a W3C `traceparent` so one trace can follow a Telegram
+message through the proxy to the provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pyodide.ffi import JsException
+
+from flarekit.llm.sse import SSEParser
+
+# The service binding routes by binding, not host; the host only names the target in logs.
+PROXY_ORIGIN = "https://ai-proxy"
+
+OnText = Callable[[str], Awaitable[None]]
+
+
+class ProxyError(Exception):
+    """The proxy did not answer: `kind` is "timeout", "unavailable", "rate_limited" or "rejected"."""
+
+    def __init__(self, kind: str, message: str, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    model: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    finish_reason: str | None
+    cost_usd: float | None
+
+
+def new_traceparent() -> str:
+    """A W3C traceparent for a fresh, sampled trace (drawn per update, never at import time)."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def _headers(key: str, traceparent: str | None) -> dict[str, str]:
+    headers = {
+        "authorization": f"Bearer {key}",
+        "content-type": "application/json",
+        "user-agent": "flarekit-telegram-bot",
+    }
+    if traceparent:
+        headers["traceparent"] = traceparent
+    return headers
+
+
+async def _error_from(response: Any) -> ProxyError:
+    try:
+        body = json.loads(await response.text())
+        message = str(body["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        message = f"HTTP {response.status}"
+    retry = response.headers.get("retry-after")
+    retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
+    if response.status == 429:
+        return ProxyError("rate_limited", message, 429, retry_after)
+    if response.status >= 500:
+        return ProxyError("unavailable", message, response.status, retry_after)
+    return ProxyError("rejected", message, response.status)
+
+
+async def _read_stream(response: Any, on_text: OnText | None) -> Answer:
+    parser = SSEParser()
+    parts: list[str] = []
+    model = ""
+    usage: dict[str, Any] = {}
+    finish: str | None = None
+    async for chunk in response.body:
+        events = parser.feed(chunk.to_bytes())
+        grew = False
+        for event in events:
+            if event.data == b"[DONE]":
+                continue
+            data = json.loads(event.data)
+            if "error" in data:
+                raise ProxyError("unavailable", str((data["error"] or {}).get("message") or "stream error"))
+            model = data.get("model") or model
+            usage = data.get("usage") or usage
+            for choice in data.get("choices") or ():
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    parts.append(delta["content"])
+                    grew = True
+                finish = choice.get("finish_reason") or finish
+        if grew and on_text is not None:
+            await on_text("".join(parts))
+    cost = response.headers.get("x-flarekit-cost-usd")
+    return Answer(
+        "".join(parts),
+        model,
+        usage.get("prompt_tokens"),
+        usage.get("completion_tokens"),
+        finish,
+        float(cost) if cost else None,
+    )
+
+
+async def complete(
+    proxy: Any,
+    key: str,
+    request: dict[str, Any],
+    *,
+    timeout: float,
+    traceparent: str | None = None,
+    on_text: OnText | None = None,
+) -> Answer:
+    """Ask the proxy for a chat completion, streamed; `on_text` sees the whole text so far as it grows."""
+    body = {**request, "stream": True, "stream_options": {"include_usage": True}}
+    try:
+        async with asyncio.timeout(timeout):
+            response = await proxy.fetch(
+                f"{PROXY_ORIGIN}/v1/chat/completions",
+                method="POST",
+                headers=_headers(key, traceparent),
+                body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+            )
+            if response.status != 200:
+                raise await _error_from(response)
+            return await _read_stream(response, on_text)
+    except TimeoutError:
+        raise ProxyError("timeout", f"no complete answer within {timeout:g} s") from None
+    except (OSError, JsException, ValueError) as error:
+        raise ProxyError("unavailable", f"{type(error).__name__}: {error}") from None
+
+
+async def list_models(proxy: Any, key: str, *, timeout: float = 10.0, traceparent: str | None = None) -> list[str]:
+    """The model ids the proxy offers this key (`GET /v1/models`)."""
+    try:
+        async with asyncio.timeout(timeout):
+            response = await proxy.fetch(f"{PROXY_ORIGIN}/v1/models", method="GET", headers=_headers(key, traceparent))
+            if response.status != 200:
+                raise await _error_from(response)
+            data = json.loads(await response.text())
+    except TimeoutError:
+        raise ProxyError("timeout", "the model list did not arrive in time") from None
+    except (OSError, JsException, ValueError) as error:
+        raise ProxyError("unavailable", f"{type(error).__name__}: {error}") from None
+    return [str(m["id"]) for m in data.get("data") or () if isinstance(m, dict) and m.get("id")]
