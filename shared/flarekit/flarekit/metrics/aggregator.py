@@ -14,6 +14,11 @@ from typing import Any
 
 from workers import DurableObject
 
+from flarekit.alerts.incidents import IncidentStore
+from flarekit.alerts.notifiers import notifiers_from_env
+from flarekit.alerts.rules import VARIABLE as ALERT_RULES_VARIABLE
+from flarekit.alerts.rules import AlertConfig, parse_alert_config
+from flarekit.alerts.runner import run_alerts
 from flarekit.clock import now
 from flarekit.metrics import prometheus
 from flarekit.metrics.record import RecordError, parse_record
@@ -39,6 +44,8 @@ class MetricsAggregator(DurableObject):
     def __init__(self, ctx: Any, env: Any) -> None:
         super().__init__(ctx, env)
         self._store: RollupStore | None = None
+        self._incidents: IncidentStore | None = None
+        self._alert_config: AlertConfig | None = None
         self._alarm_checked = False
         self.rejected_records = 0
 
@@ -84,6 +91,24 @@ class MetricsAggregator(DurableObject):
             store.budgets(),
             store.slow_requests(since, SLOW_LIMIT),
         )
+
+    @property
+    def incidents(self) -> IncidentStore:
+        if self._incidents is None:
+            self._incidents = IncidentStore(self.ctx.storage.sql)
+        return self._incidents
+
+    async def evaluate_alerts(self) -> dict[str, Any]:
+        """Evaluate the alert rules now and notify what opened or resolved (called from the cron)."""
+        if self._alert_config is None:
+            self._alert_config = parse_alert_config(getattr(self.env, ALERT_RULES_VARIABLE, None))
+        return await run_alerts(
+            self.store, self.incidents, self._alert_config, notifiers_from_env(self.env), int(now() * 1000)
+        )
+
+    async def open_incidents(self) -> list[Any]:
+        """The incidents firing now (for the dashboard)."""
+        return self.incidents.open_incidents()
 
     async def alarm(self, alarm_info: Any = None) -> None:
         """Prune expired buckets, then come back later."""

@@ -227,6 +227,15 @@ class RollupStore:
             since_s,
         ).toArray()
 
+    def minutes_by_worker(self, since_s: int, until_s: int) -> list[Any]:
+        """Per-minute sums of each Worker in [since, until): what alert rules evaluate."""
+        return self._sql.exec(
+            f"SELECT start, worker, {_SUMS} FROM rollup WHERE res = 'm' AND start >= ? AND start < ? "
+            "GROUP BY start, worker ORDER BY start",
+            since_s,
+            until_s,
+        ).toArray()
+
     def upstream(self, res: str, since_s: int) -> list[Any]:
         """Upstream attempts by provider and outcome over a window (`res` 't' for all time)."""
         return self._sql.exec(
