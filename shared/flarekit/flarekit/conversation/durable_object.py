@@ -11,7 +11,8 @@ RPC (positional arguments only; JSON-like values):
     info()                     -> info | None
     append(messages)           -> info      add messages (creates the conversation if missing)
     history(budget_tokens)     -> {"messages", "tokens", "dropped", "expired", "settings"}
-    transcript(limit)          -> {"messages": [...with seq, tokens, estimated, cost_usd, created_at]}
+    transcript(limit)          -> info with "messages": [...with seq, tokens, estimated, cost_usd,
+                                  created_at] and "total" (the message count)
     pop_reply()                -> {"removed": n}   drop the answer after the last user message (/retry)
     reset()                    -> info      clear messages, keep settings
     delete()                   -> {"deleted": bool}
@@ -134,7 +135,8 @@ class Conversation(DurableObject):
     async def transcript(self, limit: int | None = None) -> dict[str, Any]:
         """Stored messages with their bookkeeping (seq, tokens, estimated, cost_usd, created_at), oldest first."""
         self._expire_if_idle(clock.now_ms())
-        return {"messages": store.transcript(self._sql, limit), **store.info(self._sql)}
+        info = store.info(self._sql)
+        return {**info, "total": info["messages"], "messages": store.transcript(self._sql, limit)}
 
     async def pop_reply(self) -> dict[str, Any]:
         """Remove the messages after the last user message (the answer to regenerate)."""
