@@ -68,13 +68,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "pyodide" / "plan.json")
     args = parser.parse_args()
     workers = args.workers or sorted(p.parent for p in (ROOT / "workers").glob("*/wrangler.toml"))
-    sdk_wheels = vendor.download_wheels([vendor.WORKERS_SDK])
+    entries = [worker_entry(w.resolve()) for w in workers]
+    # flarekit's tests see what production vendors beside flarekit: the SDK and every Worker's deps.
+    deployed = sorted({wheel for entry in entries for wheel in entry["wheels"]})
     plan = {
         "root": str(ROOT),
-        "workers": [worker_entry(w.resolve()) for w in workers],
+        "workers": entries,
         "fixtures": [worker_entry(p.parent) for p in sorted(FIXTURES.glob("*/wrangler.toml"))],
         "pytest": {
-            "wheels": [str(w) for w in vendor.download_wheels([pinned("pytest")]) + sdk_wheels],
+            "wheels": [str(w) for w in vendor.download_wheels([pinned("pytest")])] + deployed,
             "flarekit": str(ROOT / "shared" / "flarekit" / "flarekit"),
             "tests": str(FLAREKIT_TESTS),
             "pyproject": str(ROOT / "pyproject.toml"),

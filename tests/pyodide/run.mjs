@@ -42,7 +42,9 @@ async function runCaseModule(report, phase, file, plan) {
   try {
     for (const testCase of module.cases) {
       await report.check(phase, `${label}: ${testCase.name}`, async () => {
-        await testCase.run(context);
+        await testCase.run(context).catch(async (error) => {
+          throw withWorkerLogs(error, await context.world?.logs());
+        });
         const failures = (await context.world?.settle()) ?? [];
         if (failures.length) throw new Error(`waitUntil work failed:\n${failures.map((f) => f?.message ?? f).join("\n")}`);
       });
@@ -51,6 +53,12 @@ async function runCaseModule(report, phase, file, plan) {
     await module.teardown?.(context);
     clearRoutes();
   }
+}
+
+function withWorkerLogs(error, logs) {
+  if (!logs) return error;
+  const text = error?.message?.includes("Traceback") ? error.message : (error?.stack ?? String(error));
+  return new Error(`${text}\n-- what the Workers printed (last lines) --\n${logs}`);
 }
 
 function caseFiles(dir) {

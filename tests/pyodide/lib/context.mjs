@@ -12,7 +12,7 @@ export const currentContext = new AsyncLocalStorage();
 export class ExecutionContext {
   constructor(props = {}) {
     this.props = props;
-    this.pending = [];
+    this.pending = new Set(); // work not finished yet; several callers may wait for it at once
     this.failures = [];
   }
 
@@ -21,21 +21,19 @@ export class ExecutionContext {
   }
 
   waitUntil(promise) {
-    this.pending.push(
-      Promise.resolve(promise).catch((error) => {
+    const tracked = Promise.resolve(promise)
+      .catch((error) => {
         this.failures.push(error);
-      }),
-    );
+      })
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
   passThroughOnException() {}
 
   /** Wait for everything handed to waitUntil, including work that work started. */
   async drain() {
-    while (this.pending.length) {
-      const batch = this.pending.splice(0);
-      await Promise.all(batch);
-    }
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   /** The failures of waitUntil work so far (each reported once). */

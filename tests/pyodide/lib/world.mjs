@@ -5,6 +5,7 @@
 // Several Workers live in one Node process, each in its own Pyodide interpreter, so a service
 // binding or a Durable Object stub crosses from one interpreter to another as it would cross from
 // one isolate to another on workerd.
+import { Ai } from "./bindings/ai.mjs";
 import { AnalyticsEngineDataset } from "./bindings/analytics.mjs";
 import { DurableObjectHost, DurableObjectNamespace } from "./bindings/durable_objects.mjs";
 import { KvNamespace } from "./bindings/kv.mjs";
@@ -23,6 +24,7 @@ export class World {
     this.kv = new Map();
     this.analytics = new Map();
     this.doHosts = new Map();
+    this.ai = new Ai(); // one Workers AI for the scenario: cases may set world.ai.answer
     this.backgroundContext = new ExecutionContext();
     this.contexts = [];
   }
@@ -60,6 +62,7 @@ export class World {
       env[d.name] = new DurableObjectNamespace(this.doHost(d.script_name ?? plan.name, d.class_name));
     }
     for (const s of plan.services) env[s.binding] = new Fetcher(this, s.service, s.entrypoint ?? "Default");
+    if (plan.ai_binding) env[plan.ai_binding] = this.ai;
     for (const a of plan.analytics_engine) env[a.binding] = new AnalyticsEngineDataset(this.dataPoints(a.dataset));
     for (const [name, make] of Object.entries(this.extraBindings[plan.name] ?? {})) env[name] = make(this);
     return env;
@@ -71,6 +74,17 @@ export class World {
     return new WorkerHandle(this, plan, isolate, env);
   }
 
+  /** The last lines each loaded Worker printed (logging, print), for a failure report. */
+  async logs(lines = 30) {
+    const parts = [];
+    for (const [name, pending] of this.workers) {
+      const worker = await pending.catch(() => null);
+      const output = worker?.isolate.output.slice(-lines) ?? [];
+      if (output.length) parts.push(`[${name}]\n${output.join("\n")}`);
+    }
+    return parts.join("\n");
+  }
+
   /** Wait for all waitUntil work (and alarms due within a second); return what failed. */
   async settle() {
     const failures = [];
@@ -78,7 +92,7 @@ export class World {
       const contexts = [this.backgroundContext, ...this.contexts.splice(0)];
       await Promise.all(contexts.map((ctx) => ctx.drain()));
       for (const ctx of contexts) failures.push(...ctx.takeFailures());
-      if (!this.contexts.length && !this.backgroundContext.pending.length) return failures;
+      if (!this.contexts.length && !this.backgroundContext.pending.size) return failures;
     }
   }
 }

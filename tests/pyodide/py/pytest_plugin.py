@@ -2,8 +2,9 @@
 
 Which tests run here: every test under tests/flarekit/ that can run without CPython-only tooling.
 Two rules, both automatic, both reported (never silent):
-  - a test file that imports a module Pyodide cannot import (flaresim, aiohttp, openai, ...) is left
-    to the CPython tier;
+  - a test file that imports a module Pyodide cannot import (flaresim, aiohttp, openai, ...), directly
+    or through a flarekit module that needs a package no Worker vendors, is left to the CPython tier
+    (the latter is reported as a warning: that flarekit module cannot be imported in production);
   - a test that needs a fixture defined outside tests/flarekit/ (flaresim's `flaresim`,
     `worker_client`, `flaresim_clock`, tests/conftest.py's fixtures) is deselected.
 `async def` tests and fixtures run on Pyodide's own event loop through `pyodide.ffi.run_sync`
@@ -25,15 +26,38 @@ from pyodide.ffi import run_sync
 LEFT_TO_CPYTHON: list[str] = []
 
 
-def _unavailable_imports(path: Path) -> list[str]:
+WARNINGS: list[str] = []
+
+
+def _imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.partition(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.partition(".")[0])
-    return sorted(name for name in names if importlib.util.find_spec(name) is None)
+            names.add(node.module)
+    return names
+
+
+def _unavailable_imports(path: Path) -> list[str]:
+    """Why this test file cannot be imported here (empty if it can)."""
+    modules = _imported_modules(path)
+    missing = sorted({m.partition(".")[0] for m in modules if importlib.util.find_spec(m.partition(".")[0]) is None})
+    if missing:
+        return missing
+    reasons = []
+    for module in sorted(m for m in modules if m.partition(".")[0] == "flarekit"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name and importlib.util.find_spec(error.name.partition(".")[0]) is None:
+                reasons.append(f"{module} (needs {error.name})")
+                WARNINGS.append(
+                    f"{module} imports {error.name}, which no Worker vendors: importing it on Workers fails "
+                    f"(declare it in the Worker's pyproject.toml dependencies, or keep it out of deployed code)"
+                )
+    return reasons
 
 
 def pytest_configure(config):
@@ -74,6 +98,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
+    for line in sorted(set(WARNINGS)):
+        terminalreporter.write_line(f"WARNING: {line}")
     if LEFT_TO_CPYTHON:
         terminalreporter.write_line(f"left to the CPython tier ({len(LEFT_TO_CPYTHON)}):")
         for line in LEFT_TO_CPYTHON:

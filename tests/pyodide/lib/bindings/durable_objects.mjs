@@ -104,11 +104,11 @@ export class DurableObjectStorage {
 }
 
 export class DurableObjectState {
-  constructor(id, storage) {
+  constructor(id, storage, waitUntil) {
     this.id = id;
     this.storage = storage;
     this._gate = Promise.resolve();
-    this._pending = [];
+    this._waitUntil = waitUntil;
   }
 
   blockConcurrencyWhile(fn) {
@@ -117,8 +117,10 @@ export class DurableObjectState {
     return result;
   }
 
+  // Not patched by workerd (not an ExecutionContext): a Python coroutine must be wrapped in a task
+  // and a proxy by the caller, as in production. The work is awaited by World.settle().
   waitUntil(promise) {
-    this._pending.push(Promise.resolve(promise));
+    this._waitUntil(promise);
   }
 
   acceptWebSocket() {
@@ -177,7 +179,7 @@ export class DurableObjectHost {
           const worker = await this.world.worker(this.workerName);
           const SQL = await sqlJs();
           const storage = new DurableObjectStorage(new SQL.Database(), (time) => this.scheduleAlarm(id, time));
-          const state = new DurableObjectState(id, storage);
+          const state = new DurableObjectState(id, storage, (p) => this.world.backgroundContext.waitUntil(p));
           const entry = await instantiate(worker.isolate, this.className, "DurableObject", state, worker.env);
           return { entry, state };
         })(),

@@ -102,26 +102,20 @@ export class SqlStorage {
 
   exec(query, ...bindings) {
     if (bindings.length > MAX_BINDINGS) throw new Error(`Too many SQL variables (max ${MAX_BINDINGS}).`);
-    // sql.js frees each statement as its iterator moves on, so take the texts and prepare them anew.
-    const statements = [];
-    for (const statement of this._db.iterateStatements(query)) statements.push(statement.getSQL());
-    if (statements.length === 0) return new SqlStorageCursor([], [], 0);
-    const transaction = statements.find((sql) => TRANSACTION_STATEMENT.test(sql));
-    if (transaction) throw new Error(TRANSACTION_MESSAGE);
+    // Statements run one by one as sql.js's iterator prepares them (a later one may use a table an
+    // earlier one creates); the one with nothing but blanks after it is the last.
     const before = this._db.exec("SELECT total_changes()")[0].values[0][0];
     let columnNames = [];
-    const rows = [];
-    statements.forEach((sql, index) => {
-      const last = index === statements.length - 1;
-      const statement = this._db.prepare(sql);
-      try {
-        if (last && bindings.length) statement.bind(bindings.map(bindable));
-        if (last) columnNames = statement.getColumnNames();
-        while (statement.step()) if (last) rows.push(statement.get().map(readValue));
-      } finally {
-        statement.free();
-      }
-    });
+    let rows = [];
+    const statements = this._db.iterateStatements(query);
+    for (const statement of statements) {
+      if (TRANSACTION_STATEMENT.test(statement.getSQL())) throw new Error(TRANSACTION_MESSAGE);
+      const last = !/[^\s;]/.test(statements.getRemainingSQL().replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ""));
+      if (last && bindings.length) statement.bind(bindings.map(bindable));
+      columnNames = statement.getColumnNames();
+      rows = [];
+      while (statement.step()) rows.push(statement.get().map(readValue));
+    }
     const written = this._db.exec("SELECT total_changes()")[0].values[0][0] - before;
     return new SqlStorageCursor(columnNames, rows, written);
   }
