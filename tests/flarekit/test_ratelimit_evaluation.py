@@ -75,7 +75,7 @@ def test_charging_after_the_fact_ignores_the_limit():
 
 
 def test_the_wire_form_round_trips_and_rejects_bad_specs():
-    limits = parse_limits([limit.to_wire() for limit in LIMITS] + [per_day("tokens_per_day", 50_000).to_wire()])
+    limits = parse_limits([LIMITS[0].to_wire(), LIMITS[1].to_row(), per_day("tokens_per_day", 50_000).to_wire()])
     assert limits[:2] == LIMITS
     assert limits[2].algorithm == "fixed_window" and limits[2].window == 86_400
     with pytest.raises(ConfigurationError, match="duplicate"):
@@ -84,6 +84,8 @@ def test_the_wire_form_round_trips_and_rejects_bad_specs():
         Limit.from_wire({"name": "x", "limit": 1, "window": 0})
     with pytest.raises(ConfigurationError, match="unknown field"):
         Limit.from_wire({"name": "x", "limit": 1, "per": "minute"})
+    with pytest.raises(ConfigurationError, match="expected"):
+        Limit.from_wire(["x", 1, 60])
 
 
 def test_local_limiter_enforces_limits_per_subject_in_memory():
@@ -147,3 +149,11 @@ def test_a_refusal_becomes_a_429_with_headers_and_a_fail_closed_one_a_503():
 def test_a_request_larger_than_a_limit_says_so():
     decision = Decision.from_evaluation(evaluate(LIMITS, {}, {"requests": 1, "tokens": 5000}, T0), "exact", None)
     assert "too large" in decision.http_error().message
+
+
+def test_the_compact_rpc_result_rebuilds_the_same_decision():
+    states = {}
+    states.update(evaluate(LIMITS, states, {"requests": 3}, T0).states)
+    for cost in ({"requests": 1}, {"tokens": 10}, {"tokens": 5000}):
+        result = evaluate(LIMITS, states, cost, T0)
+        assert Decision.from_wire(result.to_wire(), LIMITS) == Decision.from_evaluation(result, "exact", None)

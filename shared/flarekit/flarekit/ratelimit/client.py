@@ -94,16 +94,14 @@ class Decision:
         return HTTPError(429, message, "rate_limit_exceeded", "requests", headers=self.headers)
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any], mode: str = EXACT, error: str | None = None) -> Decision:
-        """Build from the RateLimiter's RPC result."""
-        return cls(
-            allowed=bool(data["allowed"]),
-            statuses=tuple(LimitStatus.from_wire(s) for s in data["limits"]),
-            retry_after=data.get("retry_after"),
-            rejected=tuple(data.get("rejected") or ()),
-            mode=mode,
-            error=error,
-        )
+    def from_wire(
+        cls, data: Mapping[str, Any], limits: Sequence[Limit], mode: str = EXACT, error: str | None = None
+    ) -> Decision:
+        """Build from the RateLimiter's RPC result for `limits` (the limits sent, in order)."""
+        statuses = tuple(LimitStatus.from_row(limit, row) for limit, row in zip(limits, data["limits"], strict=True))
+        waits = [s.retry_after for s in statuses if s.retry_after is not None]
+        rejected = tuple(s.name for s in statuses if s.retry_after is not None)
+        return cls(bool(data["allowed"]), statuses, max(waits) if waits else None, rejected, mode, error)
 
     @classmethod
     def from_evaluation(cls, result: Evaluation, mode: str, error: str | None) -> Decision:
@@ -111,9 +109,9 @@ class Decision:
 
 
 @functools.lru_cache(maxsize=256)
-def limits_to_wire(limits: tuple[Limit, ...]) -> list[dict[str, Any]]:
-    """The RPC form of a tuple of limits, built once per distinct tuple."""
-    return [limit.to_wire() for limit in limits]
+def limits_to_wire(limits: tuple[Limit, ...]) -> list[list[Any]]:
+    """The RPC form of a tuple of limits (rows), built once per distinct tuple."""
+    return [limit.to_row() for limit in limits]
 
 
 class RateLimitClient:
@@ -161,7 +159,7 @@ class RateLimitClient:
                 result = await stub.peek(wire, None)
             else:
                 result = await getattr(stub, method)(wire, dict(cost), None)
-            return Decision.from_wire(result)
+            return Decision.from_wire(result, key)
         except Exception as error:  # any RPC failure: the limiter is unreachable, degrade as configured
             self.failures += 1
             reason = f"{type(error).__name__}: {error}"

@@ -9,13 +9,15 @@ mirror in memory rebuilt after eviction; every change is written before the meth
 Hosting Workers declare the class in `new_sqlite_classes` and re-export it from `src/entry.py`.
 
 RPC (positional arguments only; values are JSON-like):
-    hit(limits, cost, now_ms=None)    -> {"allowed", "retry_after", "rejected", "limits": [...]}
+    hit(limits, cost, now_ms=None)    -> {"allowed", "limits": [[remaining, reset, retry_after, impossible], ...]}
     charge(limits, cost, now_ms=None) -> same shape; takes the cost even past the limit
     peek(limits, now_ms=None)         -> same shape; takes nothing
     stats()                           -> {"rejections": {name: n}, "rejections_total", "by_day": [...]}
     reset()                           -> None; forgets every limit's state (not the counters)
-`limits` is a list of `Limit.to_wire()` dicts, `cost` maps unit to amount, `now_ms` defaults to
-the object's own clock (pass one only from tests).
+`limits` is a list of `Limit.to_row()` rows (`[name, limit, window, unit, algorithm, burst]`) or
+`Limit.to_wire()` dicts; result rows follow its order. `cost` maps unit to amount; `now_ms`
+defaults to the object's own clock (pass one only from tests). Rows keep the values crossing RPC
+few: each is converted on both sides in production, and this call is on every request.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from workers import DurableObject
 
 from flarekit import clock
 from flarekit.ratelimit.evaluation import Evaluation, evaluate
-from flarekit.ratelimit.limits import parse_limits
+from flarekit.ratelimit.limits import Limit, parse_limits
 from flarekit.ratelimit.state import State
 
 _SCHEMA = """
@@ -44,6 +46,23 @@ _UPSERT_HEAD = "INSERT OR REPLACE INTO rl_state (name, shape, level, previous, s
 # Rejection counts per UTC day are kept this long for the dashboard, then deleted.
 REJECTION_DAYS_KEPT = 31
 _DAY_MS = 86_400_000
+
+
+_PARSED: dict[tuple[Any, ...], tuple[Limit, ...]] = {}
+_PARSED_MAX = 256
+
+
+def _parsed(limits: Any) -> tuple[Limit, ...]:
+    """Limits parsed once per distinct row list (callers send the same few sets again and again)."""
+    if not limits or not isinstance(limits[0], list):
+        return parse_limits(limits or ())
+    key = tuple(tuple(row) for row in limits)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()  # bounded; refilling costs one parse per distinct set
+        parsed = _PARSED[key] = parse_limits(limits)
+    return parsed
 
 
 class RateLimiter(DurableObject):
@@ -89,7 +108,7 @@ class RateLimiter(DurableObject):
 
     def _run(self, limits: Any, cost: Any, now_ms: Any, force: bool) -> Evaluation:
         now = clock.now_ms() if now_ms is None else int(now_ms)
-        result = evaluate(parse_limits(limits), self._load(), cost or {}, now, force)
+        result = evaluate(_parsed(limits), self._load(), cost or {}, now, force)
         if result.allowed:
             if cost:
                 self._store(result.states)

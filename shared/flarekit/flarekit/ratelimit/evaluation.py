@@ -32,7 +32,15 @@ class Evaluation:
         return max(waits) if waits else None
 
     def to_wire(self) -> dict[str, Any]:
-        """The RPC result: `{"allowed", "retry_after", "rejected", "limits": [status...]}`."""
+        """The RPC result: `{"allowed", "limits": [[remaining, reset, retry_after, impossible], ...]}`.
+
+        Rows, in the order of the limits sent, keep the values crossing RPC few (each one is
+        converted twice in production); `Decision.from_wire` rebuilds names and units from the limits.
+        """
+        return {"allowed": self.allowed, "limits": [status.to_row() for status in self.statuses]}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A readable form: `{"allowed", "retry_after", "rejected", "limits": [status dicts]}`."""
         return {
             "allowed": self.allowed,
             "retry_after": self.retry_after,

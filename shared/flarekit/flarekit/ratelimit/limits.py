@@ -7,8 +7,8 @@ by one algorithm (see `strategies.STRATEGIES`). A caller states its cost per uni
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flarekit.errors import ConfigurationError
@@ -33,6 +33,10 @@ class Limit:
     unit: str = "requests"
     algorithm: str = "sliding_window"
     burst: int | None = None
+    # Derived once here because every check reads them (per request, in the object).
+    window_ms: int = field(init=False, repr=False, compare=False)
+    capacity: int = field(init=False, repr=False, compare=False)
+    shape: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -47,15 +51,12 @@ class Limit:
             )
         if self.burst is not None and (not isinstance(self.burst, int) or self.burst < 1):
             raise ConfigurationError(f"limit {self.name!r}: burst must be an integer >= 1, got {self.burst!r}")
-
-    @property
-    def window_ms(self) -> int:
-        return int(self.window * 1000)
-
-    @property
-    def capacity(self) -> int:
-        """Most units usable at once: the bucket's burst, or the window's limit."""
-        return self.burst if self.algorithm == "token_bucket" and self.burst is not None else self.limit
+        window_ms = int(self.window * 1000)
+        capacity = self.burst if self.algorithm == "token_bucket" and self.burst is not None else self.limit
+        object.__setattr__(self, "window_ms", window_ms)
+        object.__setattr__(self, "capacity", capacity)
+        # The identity of the stored state's layout: a changed algorithm or window starts afresh.
+        object.__setattr__(self, "shape", f"{self.algorithm}:{window_ms}")
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-like form sent over RPC (and accepted by `Limit.from_wire`)."""
@@ -70,9 +71,20 @@ class Limit:
             wire["burst"] = self.burst
         return wire
 
+    def to_row(self) -> list[Any]:
+        """The compact RPC form, `[name, limit, window, unit, algorithm, burst]`: fewer values to convert."""
+        return [self.name, self.limit, self.window, self.unit, self.algorithm, self.burst]
+
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Limit:
-        """Build a Limit from its dict form (config or RPC); unknown or bad fields raise ConfigurationError."""
+    def from_wire(cls, data: Mapping[str, Any] | Sequence[Any]) -> Limit:
+        """Build a Limit from its dict form (config or RPC) or its row form; bad fields raise ConfigurationError."""
+        if isinstance(data, (list, tuple)):
+            if len(data) != 6:
+                raise ConfigurationError(
+                    f"limit row {list(data)!r}: expected [name, limit, window, unit, algorithm, burst]"
+                )
+            name, limit, window, unit, algorithm, burst = data
+            return cls(str(name), limit, window, str(unit), str(algorithm), burst)
         unknown = set(data) - {"name", "limit", "window", "unit", "algorithm", "burst"}
         if unknown:
             raise ConfigurationError(f"limit {data.get('name')!r}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -88,8 +100,8 @@ class Limit:
         )
 
 
-def parse_limits(specs: Iterable[Mapping[str, Any] | Limit]) -> tuple[Limit, ...]:
-    """Validate a list of limit specs (dicts or Limits); duplicate names raise ConfigurationError."""
+def parse_limits(specs: Iterable[Mapping[str, Any] | Sequence[Any] | Limit]) -> tuple[Limit, ...]:
+    """Validate a list of limit specs (dicts, rows or Limits); duplicate names raise ConfigurationError."""
     limits = tuple(spec if isinstance(spec, Limit) else Limit.from_wire(spec) for spec in specs)
     names = [limit.name for limit in limits]
     if len(set(names)) != len(names):
@@ -135,6 +147,15 @@ class LimitStatus:
             "retry_after": self.retry_after,
             "impossible": self.impossible,
         }
+
+    def to_row(self) -> list[Any]:
+        """The compact RPC form, `[remaining, reset, retry_after, impossible]` (the caller knows the limit)."""
+        return [self.remaining, self.reset, self.retry_after, self.impossible]
+
+    @classmethod
+    def from_row(cls, limit: Limit, row: Sequence[Any]) -> LimitStatus:
+        """Rebuild a status from its row and the limit it belongs to."""
+        return cls(limit.name, limit.unit, limit.limit, row[0], row[1], row[2], bool(row[3]))
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> LimitStatus:

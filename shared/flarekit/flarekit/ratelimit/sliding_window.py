@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 
 from flarekit.ratelimit.limits import Limit, LimitStatus
-from flarekit.ratelimit.state import EPSILON, State, Step, seconds, shape_of
+from flarekit.ratelimit.state import EPSILON, State, Step, seconds
 
 
 def step(limit: Limit, state: State | None, amount: float, now_ms: int, force: bool = False) -> Step:
     """Roll the windows to `now_ms`, then take `amount` if the weighted usage allows it."""
     window = limit.window_ms
-    shape = shape_of(limit)
+    shape = limit.shape
     start = now_ms - now_ms % window
     current = previous = 0.0
     if state is not None and state.shape == shape:

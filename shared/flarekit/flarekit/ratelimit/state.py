@@ -2,12 +2,14 @@
 
 Every algorithm fits its state in the same three numbers, so the RateLimiter Durable Object stores
 one fixed-shape SQL row per limit and the per-isolate fallback keeps the same records in memory.
+Both records are NamedTuples: several are built per check, and a tuple is cheaper to build than a
+frozen dataclass (this runs on every request).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flarekit.ratelimit.limits import Limit, LimitStatus
 
@@ -15,8 +17,7 @@ from flarekit.ratelimit.limits import Limit, LimitStatus
 EPSILON = 1e-9
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(NamedTuple):
     """A limit's stored state: `level` and `previous` (algorithm-defined), `stamp_ms`, and its `shape`.
 
     token bucket: level = tokens in the bucket, stamp_ms = last refill time.
@@ -31,18 +32,12 @@ class State:
     shape: str
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One algorithm step: whether `amount` fits, the state after taking it, and the status to report."""
 
     allowed: bool
     state: State
     status: LimitStatus
-
-
-def shape_of(limit: Limit) -> str:
-    """The identity of a limit's state layout: algorithm and window."""
-    return f"{limit.algorithm}:{limit.window_ms}"
 
 
 Algorithm = Callable[[Limit, "State | None", float, int, bool], Step]

@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 
 from flarekit.ratelimit.limits import Limit, LimitStatus
-from flarekit.ratelimit.state import EPSILON, State, Step, seconds, shape_of
+from flarekit.ratelimit.state import EPSILON, State, Step, seconds
 
 
 def step(limit: Limit, state: State | None, amount: float, now_ms: int, force: bool = False) -> Step:
     """Refill to `now_ms`, then take `amount` if it fits (or always, with `force`)."""
     capacity = limit.capacity
     rate = limit.limit / limit.window_ms  # units per millisecond
-    shape = shape_of(limit)
+    shape = limit.shape
     if state is None or state.shape != shape:
         tokens, stamp = float(capacity), now_ms
     else:
