@@ -39,6 +39,7 @@ PROXY_TIMEOUT = "Sorry, the AI took too long to answer. Please try again (/retry
 PROXY_FAILED = "Sorry, I couldn't reach the AI just now. Please try again in a moment (/retry)."
 PROXY_LIMITED = "The AI service is busy for this bot right now. Please try again in {wait} (/retry)."
 PROXY_REJECTED = "The AI refused this request: {message}"
+INTERNAL_ERROR = "Sorry, something went wrong on my side. Please try again."
 EMPTY_ANSWER = "_(The model returned an empty answer. Try /retry.)_"
 STATS = (
     "*This conversation:* {messages} messages, {tokens} tokens{estimated}\n"
@@ -53,15 +54,15 @@ def command_list() -> str:
 
 
 def wait_phrase(seconds: float) -> str:
-    """A human duration: "12 s", "3 min", "2 h 5 min"."""
+    """A human duration: "12 s", "1 min 10 s", "25 min", "2 h 5 min"."""
     seconds = max(1, math.ceil(seconds))
     if seconds < 60:
         return f"{seconds} s"
+    if seconds < 600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     minutes = math.ceil(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-INTERNAL_ERROR = "Sorry, something went wrong on my side. Please try again."
