@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from flarekit.clock import Clock
+from flarekit.ids import IdGenerator
 
 __all__ = [
     "AnalyticsEngineDataset",
@@ -129,7 +130,3 @@ class AnalyticsEngineDataset(Protocol):
     def writeDataPoint(self, point: Options | None = None, /, **fields: Any) -> None:  # noqa: N802
         """Queue one point (`blobs` <= 20, `doubles` <= 20, `indexes` <= 1); synchronous, do not await."""
         ...
-
-
-IdGenerator = Callable[[], str]
-"""A fresh unique id per call; drawn inside a request, never at import time (no entropy there)."""
