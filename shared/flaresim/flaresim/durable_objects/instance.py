@@ -1,0 +1,436 @@
+"""One live Durable Object: its instance, its `ctx`, and events delivered one at a time.
+
+Production's input gate lets no new event (request, RPC call, alarm) into an object while a
+storage operation is in flight, and lets events interleave while the object awaits other I/O.
+flaresim approximates this with a lock per object held for the whole event. Storage calls never
+yield, so read-modify-write sequences are atomic as in production. Outgoing calls to Durable
+Objects (a stub's RPC methods and `fetch`) release the lock while they are in flight, as the
+gate opens for them in production; so an object may call itself, directly or through others.
+Other awaits (outbound `fetch`, `asyncio.sleep`) keep the lock: stricter than production.
+`blockConcurrencyWhile` and `storage.transaction` keep it even across outgoing calls; a call
+that would then need the same object back raises `DurableObjectDeadlock` instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from pyodide.ffi import JsException
+
+from flaresim import context
+from flaresim.durable_objects.alarms import MAX_RETRIES, AlarmInfo, retry_delay_ms
+from flaresim.durable_objects.database import ObjectDatabase
+from flaresim.durable_objects.ids import DurableObjectId
+from flaresim.durable_objects.storage import DurableObjectStorage
+from flaresim.durable_objects.values import js_error
+from flaresim.rpc_values import transfer
+
+if TYPE_CHECKING:
+    from flaresim.durable_objects import DurableObjectRegistry
+
+log = logging.getLogger("flaresim.durable_objects")
+
+ABORT_MESSAGE = "Application called abort() to reset Durable Object."
+_RESERVED_METHODS = frozenset({"dup", "constructor"})
+
+
+class DurableObjectDeadlock(RuntimeError):
+    """A call that could only finish after the object it waits on finishes (flaresim's own error)."""
+
+
+class EventMark:
+    """One event being delivered to an object, linked to the event (if any) that made the call."""
+
+    __slots__ = ("active", "holding", "live", "outgoing", "parent", "pinned")
+
+    def __init__(self, live: LiveObject, parent: EventMark | None) -> None:
+        self.live = live
+        self.parent = parent
+        self.active = True
+        self.holding = True
+        self.outgoing = 0
+        self.pinned = 0
+
+
+current_event: ContextVar[EventMark | None] = ContextVar("flaresim_durable_object_event", default=None)
+
+
+@functools.cache
+def _positional_capacity(function: Callable[..., Any]) -> int:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return 1_000
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return 1_000
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+
+
+def call_relaxed(handler: Callable[..., Any], *args: Any) -> Any:
+    """Call a handler with as many arguments as it takes (workerd drops the extras for fetch/alarm)."""
+    function = getattr(handler, "__func__", handler)
+    capacity = _positional_capacity(function) - (1 if function is not handler else 0)
+    return handler(*args[: max(capacity, 0)])
+
+
+def callee_error(error: BaseException) -> BaseException:
+    """What the caller of an RPC method or `fetch` sees when the object raised `error`."""
+    from workers.entrypoints import DurableObjectAbort
+
+    from flaresim.runtime import WorkerError
+
+    if not isinstance(error, (Exception, DurableObjectAbort)):
+        return error  # cancellation and interpreter exits pass through untouched
+    if isinstance(error, (JsException, DurableObjectDeadlock, WorkerError)):
+        # A JS error thrown through Python code reaches the caller as the same JS error.
+        return error
+    if isinstance(error, DurableObjectAbort):
+        return js_error(getattr(error, "flaresim_reason", None) or ABORT_MESSAGE)
+    # Pyodide turns an escaping Python exception into a JS PythonError carrying the traceback.
+    return js_error("".join(traceback.format_exception(error)).rstrip())
+
+
+class DurableObjectState:
+    """`self.ctx` of a Durable Object: `id`, `storage`, `blockConcurrencyWhile`, `waitUntil`, `abort`."""
+
+    def __init__(self, live: LiveObject) -> None:
+        self._live = live
+        self.id = live.object_id
+        self.storage = live.storage
+
+    def __repr__(self) -> str:
+        return f"<DurableObjectState {self.id}>"
+
+    def blockConcurrencyWhile(self, callback: Callable[[], Any]) -> asyncio.Future[Any]:  # noqa: N802 - JS name
+        """Run `callback()`; no event reaches the object until it finishes. Awaitable, not required."""
+        return self._live.block_while(callback)
+
+    def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - JS name
+        self._live.registry.runtime.track(awaitable, source=f"Durable Object {self._live.class_name}")
+
+    def abort(self, reason: str | None = None) -> None:
+        """Reset the object: the current event fails and the next one gets a fresh instance."""
+        from workers.entrypoints import DurableObjectAbort
+
+        self._live.discard_instance()
+        error = DurableObjectAbort(reason or "Durable Object abort requested")
+        error.flaresim_reason = reason  # type: ignore[attr-defined]
+        raise error
+
+    def _not_simulated(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NotImplementedError("Hibernatable WebSockets are not simulated by flaresim yet")
+
+    acceptWebSocket = getWebSockets = getTags = _not_simulated  # noqa: N815 - JS names
+    setWebSocketAutoResponse = getWebSocketAutoResponse = _not_simulated  # noqa: N815
+    setHibernatableWebSocketEventTimeout = getHibernatableWebSocketEventTimeout = _not_simulated  # noqa: N815
+
+
+class LiveObject:
+    """The runtime's record of one Durable Object (script, class, id): storage, instance, lock."""
+
+    def __init__(
+        self, registry: DurableObjectRegistry, script: str, class_name: str, object_id: DurableObjectId
+    ) -> None:
+        self.registry = registry
+        self.script = script
+        self.class_name = class_name
+        self.object_id = object_id
+        self.key = (script, class_name, object_id.toString())
+        self.lock = asyncio.Lock()
+        self.holder: EventMark | None = None
+        self.instance: Any = None
+        self.state: DurableObjectState | None = None
+        self.blockers: set[asyncio.Future[Any]] = set()
+        self.alarm_running = False
+        self.alarm_reset = False
+        self.constructions = 0
+        self._cls: type | None = None
+        self._env: Any = None
+        self.database: ObjectDatabase | None = None
+        self.storage: DurableObjectStorage | None = None
+
+    def __repr__(self) -> str:
+        return f"<LiveObject {self.script}:{self.class_name}:{self.key[2][:12]}>"
+
+    # -- storage owner ---------------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        return int(self.registry.runtime.clock.now() * 1000)
+
+    def alarm_changed(self, when_ms: int | None, retry: int = 0) -> None:
+        self.registry.alarm_changed(self.key, when_ms, retry)
+
+    def check_can_set_alarm(self) -> None:
+        if self.instance is not None and not callable(getattr(self.instance, "alarm", None)):
+            raise js_error(
+                "Your Durable Object class must have an alarm() handler in order to call setAlarm()", "TypeError"
+            )
+
+    @contextmanager
+    def blocking(self) -> Iterator[None]:
+        """Keep other events out, even across outgoing calls (transactions, blockConcurrencyWhile)."""
+        mark = current_event.get()
+        if mark is None or mark.live is not self or not mark.active:
+            yield
+            return
+        mark.pinned += 1
+        try:
+            yield
+        finally:
+            mark.pinned -= 1
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Find the class and env that host the object and open its storage (first event only)."""
+        if self.storage is not None:
+            return
+        cls, env, config = self.registry.runtime.durable_object_host(self.script, self.class_name)
+        self._cls, self._env = cls, env
+        self.database = self.registry.open_database(self.key)
+        self.storage = DurableObjectStorage(self.database, self, sqlite_backed=self.class_name in config.sqlite_classes)
+
+    def _construct(self) -> Any:
+        assert self._cls is not None and self.state is not None
+        self.constructions += 1
+        instance = self._cls(self.state, self._env)
+        self.instance = instance
+        return instance
+
+    def discard_instance(self) -> None:
+        """Forget the instance (eviction, abort): the constructor runs again on the next event."""
+        self.instance = None
+
+    def idle(self) -> bool:
+        return not self.lock.locked() and not self.blockers
+
+    def close(self) -> None:
+        self.discard_instance()
+        for blocker in list(self.blockers):
+            blocker.cancel()
+        if self.database is not None:
+            self.database.close()
+
+    def block_while(self, callback: Callable[[], Any]) -> asyncio.Future[Any]:
+        result = callback()
+        if not hasattr(result, "__await__"):
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(result)
+            return future
+        future = asyncio.ensure_future(result)
+        self.blockers.add(future)
+        future.add_done_callback(self._blocker_done)
+        mark = current_event.get()
+        if mark is not None and mark.live is self and mark.active:
+            mark.pinned += 1
+
+            def unpin(_future: asyncio.Future[Any]) -> None:
+                mark.pinned -= 1
+
+            future.add_done_callback(unpin)
+        return future
+
+    def _blocker_done(self, future: asyncio.Future[Any]) -> None:
+        self.blockers.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            # A failing blockConcurrencyWhile callback resets the object in production.
+            log.error("blockConcurrencyWhile() callback of %s failed: %s", self, future.exception())
+            self.discard_instance()
+
+    async def _settle_blockers(self) -> None:
+        while self.blockers:
+            done = await asyncio.gather(*self.blockers, return_exceptions=True)
+            for result in done:
+                if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                    raise result
+
+    # -- events ------------------------------------------------------------------------------------
+
+    async def _event(self, body: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Deliver one event: wait for the object, create it if needed, run `body(instance)`."""
+        from workers.entrypoints import DurableObjectAbort
+
+        parent = current_event.get()
+        lock = self.lock
+        if lock.locked():
+            self._refuse_deadlock(parent)
+        await lock.acquire()
+        mark = EventMark(self, parent)
+        self.holder = mark
+        token = current_event.set(mark)
+        entered: list[tuple[ContextVar[Any], Any]] = []
+        try:
+            self.open()
+            entered.append((context.runtime_var, context.runtime_var.set(self.registry.runtime)))
+            entered.append((context.env_var, context.env_var.set(self._env)))
+            instance = self.instance
+            if instance is None:
+                self.state = DurableObjectState(self)
+            entered.append((context.request_var, context.request_var.set(self.state)))  # type: ignore[arg-type]
+            if instance is None:
+                instance = self._construct()
+            if self.blockers:
+                await self._settle_blockers()
+            result = await body(instance)
+            if self.blockers:
+                await self._settle_blockers()
+            return result
+        except DurableObjectAbort:
+            self.discard_instance()
+            raise
+        finally:
+            mark.active = False
+            for var, var_token in reversed(entered):
+                var.reset(var_token)
+            current_event.reset(token)
+            if mark.holding:
+                mark.holding = False
+                self.holder = None
+                lock.release()
+
+    def _refuse_deadlock(self, parent: EventMark | None) -> None:
+        holder = self.holder
+        mark = parent
+        while mark is not None:
+            if mark is holder:
+                raise DurableObjectDeadlock(
+                    f"Durable Object {self.class_name} {self.key[2]} was called back (directly or through other "
+                    "objects) while it blocks concurrency (blockConcurrencyWhile or storage.transaction); "
+                    "in production this waits until the object is reset by its 30 s timeout"
+                )
+            mark = mark.parent
+
+    async def instance_now(self) -> Any:
+        """The instance, after delivering an empty event (which constructs it if needed)."""
+
+        async def body(instance: Any) -> Any:
+            return instance
+
+        return await self._event(body)
+
+    async def call(self, method: str, args: list[Any]) -> Any:
+        """An RPC call: strict arity, arguments and result already converted for the crossing."""
+        if method.startswith("_") or method in _RESERVED_METHODS:
+            if method in _RESERVED_METHODS:
+                raise js_error(f"'{method}' is a reserved method and cannot be called over RPC.", "TypeError")
+            raise js_error(f"Method {method} does not exist", "TypeError")
+
+        async def body(instance: Any) -> Any:
+            function = getattr(instance, method, None)
+            if not callable(function):
+                raise js_error(f"Method {method} does not exist", "TypeError")
+            result = function(*args)
+            if hasattr(result, "__await__"):
+                result = await result
+            return transfer(result)
+
+        return await self._event(body)
+
+    async def fetch(self, request: Any) -> Any:
+        """A `fetch` event: relaxed arity, must produce a `workers.Response`."""
+        from workers import FetchResponse
+
+        async def body(instance: Any) -> Any:
+            handler = getattr(instance, "fetch", None)
+            if not callable(handler):
+                raise js_error("Method fetch does not exist", "TypeError")
+            result = call_relaxed(handler, request)
+            if hasattr(result, "__await__"):
+                result = await result
+            if not isinstance(result, FetchResponse):
+                raise js_error("Incorrect type for Promise: the Promise did not resolve to 'Response'.", "TypeError")
+            return result
+
+        return await self._event(body)
+
+    async def alarm(self, retry: int) -> bool:
+        """Deliver the alarm (attempt `retry`); reschedules it on failure. True if it succeeded."""
+        from flaresim.runtime import WorkerError
+
+        reached = False
+
+        async def body(instance: Any) -> None:
+            nonlocal reached
+            reached = True
+            handler = getattr(instance, "alarm", None)
+            assert self.database is not None
+            if not callable(handler):
+                self.database.set_alarm(None)
+                return
+            self.alarm_running, self.alarm_reset = True, False
+            try:
+                result = call_relaxed(handler, AlarmInfo(retry))
+                if hasattr(result, "__await__"):
+                    await result
+            except BaseException:
+                self.alarm_running = False
+                if not self.alarm_reset:
+                    self._schedule_retry(retry)
+                raise
+            self.alarm_running = False
+            if not self.alarm_reset:
+                self.database.set_alarm(None)
+
+        try:
+            await self._event(body)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except WorkerError as error:
+            log.error("alarm of Durable Object %s %s dropped: %s", self.class_name, self.key[2], error)
+            return False
+        except BaseException as error:
+            log.error(
+                "alarm() of Durable Object %s %s failed (attempt %d): %s",
+                self.class_name,
+                self.key[2],
+                retry + 1,
+                "".join(traceback.format_exception(error)).rstrip(),
+            )
+            if not reached and self.database is not None:
+                # The object could not even be constructed: that attempt failed too.
+                self._schedule_retry(retry)
+            return False
+        return True
+
+    def _schedule_retry(self, retry: int) -> None:
+        assert self.database is not None
+        if retry >= MAX_RETRIES:
+            log.error("alarm() of Durable Object %s %s gave up after %d retries", self.class_name, self.key[2], retry)
+            self.database.set_alarm(None)
+            self.alarm_changed(None)
+            return
+        when = self.now_ms() + retry_delay_ms(retry)
+        self.database.set_alarm(when, retry + 1)
+        self.alarm_changed(when, retry + 1)
+
+    # -- outgoing calls from this object -------------------------------------------------------------
+
+    @staticmethod
+    def suspend_for_call(mark: EventMark | None) -> bool:
+        """Open the caller's gate while it waits on another object; True if `resume` must follow."""
+        if mark is None or not mark.active or mark.pinned:
+            return False
+        mark.outgoing += 1
+        if mark.outgoing == 1 and mark.holding:
+            live = mark.live
+            mark.holding = False
+            live.holder = None
+            live.lock.release()
+        return True
+
+    @staticmethod
+    async def resume_after_call(mark: EventMark) -> None:
+        mark.outgoing -= 1
+        if mark.outgoing == 0 and mark.active and not mark.holding:
+            live = mark.live
+            await live.lock.acquire()
+            mark.holding = True
+            live.holder = mark
