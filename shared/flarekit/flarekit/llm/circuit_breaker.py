@@ -81,20 +81,41 @@ class CircuitBreaker:
 class HealthBoard:
     """Circuit breakers and latency averages for the deployments one isolate routes to.
 
-    Bounded: keys are deployment ids from configuration, never request data.
+    Bounded: configured deployments are known up front; deployments named per request (a model
+    passed through) are added up to `max_deployments`, beyond which they get a breaker that is
+    not kept (counted in `untracked`).
     """
 
-    def __init__(self, deployments: Iterable[str], policy: BreakerPolicy, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        deployments: Iterable[str],
+        policy: BreakerPolicy,
+        clock: Callable[[], float],
+        max_deployments: int = 512,
+    ) -> None:
         self.clock = clock
+        self.policy = policy
+        self.max_deployments = max_deployments
         self.breakers = {d: CircuitBreaker(policy) for d in deployments}
         self.latency_ms: dict[str, float] = dict.fromkeys(self.breakers, 0.0)
+        self.untracked = 0
 
     def breaker(self, deployment: str) -> CircuitBreaker:
-        return self.breakers[deployment]
+        found = self.breakers.get(deployment)
+        if found is None:
+            found = CircuitBreaker(self.policy)
+            if len(self.breakers) < self.max_deployments:
+                self.breakers[deployment] = found
+                self.latency_ms[deployment] = 0.0
+            else:
+                self.untracked += 1
+        return found
 
     def observe_latency(self, deployment: str, ms: float) -> None:
         """Fold one successful call's latency into the deployment's moving average."""
-        previous = self.latency_ms.get(deployment, 0.0)
+        if deployment not in self.latency_ms:
+            return
+        previous = self.latency_ms[deployment]
         self.latency_ms[deployment] = ms if previous == 0.0 else previous + LATENCY_SMOOTHING * (ms - previous)
 
     def snapshot(self, deployments: Iterable[str] | None = None) -> dict[str, dict[str, object]]:

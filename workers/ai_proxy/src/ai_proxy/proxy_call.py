@@ -1,0 +1,108 @@
+"""One API request through the gateway: who made it, its body, the headers to answer with, its
+record, and the work left for after the response (spend, token charges, cache writes, telemetry).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workers import Response
+
+from ai_proxy import interceptors
+from ai_proxy.auth import Principal, authenticate
+from ai_proxy.errors import JSON_HEADERS
+from ai_proxy.gateway import Gateway, loop_time
+from ai_proxy.records import RequestRecord
+from ai_proxy.request_body import read_json
+from flarekit import clock
+from flarekit.llm.openai_format import dumps
+
+log = logging.getLogger("ai_proxy")
+
+REQUEST_ID = "x-request-id"
+
+
+def new_request_id() -> str:
+    return f"req_{random.getrandbits(96):024x}"
+
+
+@dataclass(slots=True)
+class ProxyCall:
+    """The state of one request; interceptors receive it (`body`, `headers`, `principal`, `route`)."""
+
+    gateway: Gateway
+    env: Any
+    ctx: Any
+    request: Any
+    headers: Any
+    route: str
+    record: RequestRecord
+    started: float
+    principal: Principal | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    after: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    finished: bool = False
+
+    @property
+    def subject(self) -> str:
+        """The name of this caller's RateLimiter and UsageLedger objects."""
+        return f"key:{self.principal.key_id if self.principal else 'anonymous'}"
+
+    def elapsed_ms(self) -> float:
+        return (loop_time() - self.started) * 1000
+
+
+def new_call(gateway: Gateway, request: Any, env: Any, ctx: Any, headers: Any, route: str, method: str) -> ProxyCall:
+    request_id = new_request_id()
+    record = RequestRecord(request_id, clock.now_ms(), route, method)
+    call = ProxyCall(gateway, env, ctx, request, headers, route, record, loop_time())
+    call.response_headers[REQUEST_ID] = request_id
+    return call
+
+
+async def admit(call: ProxyCall, *, json_body: bool = True) -> None:
+    """Authenticate, read the JSON body, run the `on_request` interceptors."""
+    gateway = call.gateway
+    call.principal = await authenticate(gateway.settings, gateway.keys, call.headers)
+    call.record.key_name = call.principal.name
+    call.record.key_id = call.principal.key_id
+    if json_body:
+        call.body = await read_json(call.request, call.headers, gateway.config.request)
+    if interceptors.on_request:
+        await interceptors.run_request(call)
+
+
+def answer(call: ProxyCall, body: bytes | str | dict[str, Any], status: int = 200, content_type: str | None = None):
+    """A response carrying the call's headers (request id, rate limits, cache, cost, CORS)."""
+    if isinstance(body, dict):
+        body = dumps(body)
+    headers = {**(JSON_HEADERS if content_type is None else {"content-type": content_type}), **call.response_headers}
+    call.record.status = status
+    return Response(body, status=status, headers=headers)
+
+
+def finish(call: ProxyCall) -> None:
+    """Close the record and leave the follow-up work (and the telemetry post) to `waitUntil`."""
+    if call.finished:
+        return
+    call.finished = True
+    call.record.latency_ms = round(call.elapsed_ms(), 3)
+    call.gateway.telemetry.add(call.record)
+    call.ctx.waitUntil(after_response(call))
+
+
+async def after_response(call: ProxyCall) -> None:
+    """The work that must not delay the answer; each piece fails alone (logged), telemetry last."""
+    for work in call.after:
+        try:
+            await work()
+        except Exception as error:  # one failed follow-up must not stop the others or telemetry
+            log.warning(
+                "after-response work for %s failed: %s: %s", call.record.request_id, type(error).__name__, error
+            )
+    await call.gateway.telemetry.flush(call.env)

@@ -1,0 +1,151 @@
+"""Streaming chat answers as server-sent events, exactly as the `openai` SDK reads them.
+
+Only `data:` lines and `:` comments are written (llm-wire-formats.md §0 fact 2). The response is
+returned once the upstream's first chunk has been validated, so anything that fails before that
+fails over; after it, nothing is retried: an upstream failure becomes a `data: {"error": ...}`
+event (the SDK raises `APIError`) and the stream ends. A cache hit is replayed as a stream; a
+miss is assembled while it streams and stored once complete. The request's cost goes out as a
+comment before `[DONE]` (`: x-flarekit-cost-usd=...`), since headers are gone by then.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import js
+from pyodide.ffi import to_js
+from workers import Response
+
+from ai_proxy import interceptors
+from ai_proxy.proxy_call import ProxyCall, after_response, answer
+from flarekit.cache import HIT, STATUS_HEADER, CacheDecision
+from flarekit.llm.calls import ChatStream
+from flarekit.llm.errors import ProviderError
+from flarekit.llm.openai_format import StreamAssembler, dumps, error_body, replay_chunks
+from flarekit.llm.prices import cost_usd
+from flarekit.llm.sse import DONE
+from flarekit.llm.tokens import CHARS_PER_TOKEN, Usage
+
+SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+
+
+def _event(payload: bytes) -> Any:
+    return to_js(b"data: " + payload + b"\n\n")
+
+
+async def stream_chat(
+    call: ProxyCall,
+    deployments: Any,
+    decision: CacheDecision,
+    key: str,
+    estimate: int,
+    include_usage: bool,
+    on_complete: Any,
+) -> Any:
+    """Answer a `stream: true` request (from the cache, or from a provider)."""
+    from ai_proxy.chat import COST_HEADER, account, note_outcome
+
+    gateway = call.gateway
+    if decision.lookup and gateway.cache is not None:
+        found = await gateway.cache.get(key)
+        if found is not None:
+            return await _replay(call, found[0].body, include_usage, estimate, on_complete)
+    outcome = await gateway.call(call.env, deployments, call.body, stream=True, include_usage=include_usage)
+    note_outcome(call, outcome, deployments)
+    status = decision.miss_status
+    call.record.cache = status
+    call.response_headers[STATUS_HEADER] = status
+    call.record.ttfb_ms = round(call.elapsed_ms(), 3)
+    call.record.status = 200
+    pipe = js.TransformStream.new()
+    writer = pipe.writable.getWriter()
+
+    async def pump() -> None:
+        stream: ChatStream = outcome.value
+        assembler = StreamAssembler() if (decision.store or on_complete or interceptors.on_response) else None
+        characters = 0
+        complete = False
+        try:
+            async for item in stream:
+                data = item.data
+                if assembler is not None:
+                    assembler.add(data)
+                else:
+                    choices = data.get("choices")
+                    if choices:
+                        content = choices[0].get("delta", {}).get("content")
+                        if content:
+                            characters += len(content)
+                await writer.write(_event(item.raw or dumps(data)))
+            complete = True
+        except ProviderError as error:
+            call.record.error_type = error.kind
+            call.record.error_message = error.message
+            body = error_body(error.message, error.error_type, None, error.code or "upstream_error")
+            await _quietly(writer.write(_event(dumps(body))))
+        except Exception as error:  # the client went away (a write failed) or the stream broke
+            call.record.error_type = "client_disconnected" if "closed" in str(error) else type(error).__name__
+            call.record.error_message = str(error)[:200]
+            await _quietly(stream.aclose())
+        if assembler is not None:
+            completion = assembler.result()
+            usage = stream.usage or assembler.usage
+            if usage is None:
+                text = (completion["choices"][0]["message"].get("content") or "") if completion["choices"] else ""
+                characters = len(text)
+        else:
+            completion, usage = None, stream.usage
+        if usage is None:
+            usage = Usage(estimate, (characters + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, estimated=True)
+        cost = cost_usd(outcome.deployment.price, usage)
+        account(call, outcome.deployment.model, usage, cost, estimate)
+        if complete:
+            trailer = f": {COST_HEADER}={cost:.8f}\n\n".encode() + DONE
+            await _quietly(writer.write(to_js(trailer)))
+        await _quietly(writer.close())
+        if complete and completion is not None:
+            if interceptors.on_response:
+                await _quietly(interceptors.run_response(call, completion))
+            if on_complete is not None:
+                await _quietly(on_complete(completion, usage, cost))
+            if decision.store and gateway.cache is not None:
+                metadata = {"usage": [usage.prompt_tokens, usage.completion_tokens, 0, usage.estimated]}
+                await _quietly(gateway.cache.put(key, dumps(completion).decode(), decision.ttl, metadata))
+        call.finished = True
+        call.record.latency_ms = round(call.elapsed_ms(), 3)
+        gateway.telemetry.add(call.record)
+        await after_response(call)
+
+    call.ctx.waitUntil(pump())
+    return Response(pipe.readable, status=200, headers={**SSE_HEADERS, **call.response_headers})
+
+
+async def _replay(call: ProxyCall, text: str, include_usage: bool, estimate: int, on_complete: Any) -> Any:
+    from ai_proxy.chat import COST_HEADER, charge_tokens
+    from ai_proxy.proxy_call import finish
+
+    completion = json.loads(text)
+    chunks = replay_chunks(completion, include_usage)
+    payload = b"".join(b"data: " + dumps(c) + b"\n\n" for c in chunks)
+    payload += f": {COST_HEADER}=0\n\n".encode() + DONE
+    call.record.cache = HIT
+    call.response_headers[STATUS_HEADER] = HIT
+    call.response_headers[COST_HEADER] = "0"
+    charge_tokens(call, estimate, Usage())
+    if on_complete is not None:
+        await on_complete(completion, Usage(), 0.0)
+    call.response_headers["cache-control"] = SSE_HEADERS["cache-control"]
+    response = answer(call, payload, content_type=SSE_HEADERS["content-type"])
+    finish(call)
+    return response
+
+
+async def _quietly(awaitable: Any) -> None:
+    """Await something whose failure must not stop the stream's bookkeeping (it is logged)."""
+    try:
+        await awaitable
+    except Exception as error:
+        import logging
+
+        logging.getLogger("ai_proxy").warning("stream bookkeeping step failed: %s: %s", type(error).__name__, error)
