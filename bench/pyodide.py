@@ -80,7 +80,9 @@ def main() -> int:
         "Pyodide 0.28.2 (Python 3.13) in Node with the real workers-runtime-sdk (`make test-pyodide`'s harness).\n"
         "Cold import: a fresh interpreter per run, time to import `entry` (workerd does this once at deploy\n"
         "and snapshots it). Per request: wall time of `Default.fetch` in a warm isolate, an approximation of\n"
-        "the CPU time production bills (free plan limit: 10 ms).\n\n" + imports + "\n\n" + requests
+        "the CPU time production bills (free plan limit: 10 ms). It includes the work of any Durable Object\n"
+        "the request waits for (an RPC hop between two interpreters, SQL on sql.js), which production bills\n"
+        "to the object, not to the request; background work (waitUntil) is excluded.\n\n" + imports + "\n\n" + requests
     )
     write_section("pyodide", "Pyodide tier: cold import and time per request", body)
     return 0
