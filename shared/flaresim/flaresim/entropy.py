@@ -17,6 +17,17 @@ from typing import Any
 
 _depth = 0
 _installed = False
+_allowance = 0
+
+# Modules the workers SDK lets draw entropy while they execute at import (its exec patches in
+# `_workers_sdk_entropy_import_context.py`), with the number of calls each may make: OpenTelemetry
+# creates UUID-named context keys at import (three in `opentelemetry.context` from
+# opentelemetry-api 1.40, one each in `.trace.propagation` and `.baggage`).
+IMPORT_ALLOWANCES = {
+    "opentelemetry.context": 3,
+    "opentelemetry.trace.propagation": 1,
+    "opentelemetry.baggage": 1,
+}
 
 # The module-level functions of `random` that draw from its hidden global instance.
 _RANDOM_FUNCTIONS = (
@@ -59,10 +70,36 @@ def import_phase() -> Iterator[None]:
         _depth -= 1
 
 
+@contextmanager
+def module_exec(name: str) -> Iterator[None]:
+    """While module `name` executes during the import phase, allow the calls the SDK allows it."""
+    global _allowance
+    granted = IMPORT_ALLOWANCES.get(name, 0) if _depth else 0
+    if not granted:
+        yield
+        return
+    saved, _allowance = _allowance, granted
+    try:
+        yield
+    finally:
+        _allowance = saved
+
+
+def _refuse() -> bool:
+    """Whether an entropy call must fail now (consuming one allowed call if a module has some)."""
+    global _allowance
+    if not _depth:
+        return False
+    if _allowance > 0:
+        _allowance -= 1
+        return False
+    return True
+
+
 def _guard_random(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if _depth:
+        if _refuse():
             raise RuntimeError(f"Cannot use random.{name}() outside of request context")
         return fn(*args, **kwargs)
 
@@ -72,7 +109,7 @@ def _guard_random(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 def _guard_entropy(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if _depth:
+        if _refuse():
             raise RuntimeError("Cannot get entropy outside of request context")
         return fn(*args, **kwargs)
 

@@ -21,6 +21,8 @@ from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import Any
 
+from flaresim import entropy
+
 # Names the runtime provides to every isolate; a vendored copy in python_modules/ must not win.
 RUNTIME_MODULES = frozenset(
     {
@@ -66,7 +68,7 @@ class Isolate:
     def _owns(self, top: str) -> bool:
         owned = self._owned.get(top)
         if owned is None:
-            owned = top not in RUNTIME_MODULES and PathFinder.find_spec(top, self.search_path) is not None
+            owned = top not in RUNTIME_MODULES and find_spec(top, self.search_path) is not None
             self._owned[top] = owned
         return owned
 
@@ -114,10 +116,10 @@ class Isolate:
             module = self.modules.get(name)  # the parent's __init__ may have imported it
             if module is not None:
                 return module
-            spec = PathFinder.find_spec(name, getattr(parent, "__path__", None))
+            spec = find_spec(name, getattr(parent, "__path__", None))
         else:
             parent = None
-            spec = PathFinder.find_spec(name, self.search_path)
+            spec = find_spec(name, self.search_path)
         if spec is None:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         module = self._exec(name, spec)
@@ -139,12 +141,47 @@ class Isolate:
                 raise ImportError(f"flaresim cannot load {name!r} into an isolate (no source loader)")
             code = get_code(name)
             if code is not None:
-                exec(code, module.__dict__)  # noqa: S102 - this is what an import does
+                with entropy.module_exec(name):
+                    exec(code, module.__dict__)  # noqa: S102 - this is what an import does
         except BaseException:
             self.modules.pop(name, None)
             sys.modules.pop(self._tagged(name), None)
             raise
         return module
+
+
+class _NamespaceLoader:
+    """Loader of a namespace package (folders without __init__.py, such as `opentelemetry`): no code."""
+
+    @staticmethod
+    def create_module(spec: ModuleSpec) -> None:
+        return None
+
+    @staticmethod
+    def exec_module(module: ModuleType) -> None:
+        pass
+
+    @staticmethod
+    def get_code(name: str) -> None:
+        return None
+
+
+def find_spec(name: str, path: list[str] | None) -> ModuleSpec | None:
+    """PathFinder.find_spec, except that a namespace package's folders are a plain list.
+
+    PathFinder wraps them in a _NamespacePath that finds its parent through sys.modules by the real
+    name, where isolated modules are not (they are registered under tagged names).
+    """
+    spec = PathFinder._get_spec(name, path)  # type: ignore[attr-defined] - find_spec minus that wrapper
+    if spec is None:
+        return None
+    if spec.loader is None:
+        if not spec.submodule_search_locations:
+            return None
+        namespace = ModuleSpec(name, _NamespaceLoader(), is_package=True)
+        namespace.submodule_search_locations = list(spec.submodule_search_locations)
+        return namespace
+    return spec
 
 
 def _resolve_relative(name: str, package: str, level: int) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from flarekit.errors import HTTPError
 from flarekit.http.request_context import RequestContext
 from flarekit.http.router import MethodNotAllowed, NotFound, Router
+from flarekit.metrics import observation
 
 ErrorRenderer = Callable[[HTTPError], Any]
 
@@ -30,7 +31,9 @@ async def dispatch(router: Router, request: Any, env: Any, ctx: Any, render_erro
             )
         )
     rc.params = match.params
+    observation.current().set(route=match.template)  # the low-cardinality route for spans and metrics
     try:
         return await match.handler(rc)
     except HTTPError as error:
+        observation.current().set(error_type=error.code or "")
         return render_error(error)
