@@ -81,7 +81,7 @@ class MetricsAggregator(DurableObject):
         at = now()
         since = window.since(at)
         store = self.store
-        return build_stats(
+        document = build_stats(
             window,
             at,
             store.window(window.res, since),
@@ -91,6 +91,8 @@ class MetricsAggregator(DurableObject):
             store.budgets(),
             store.slow_requests(since, SLOW_LIMIT),
         )
+        document["incidents"] = self.incidents.open_incidents()
+        return document
 
     @property
     def incidents(self) -> IncidentStore:
