@@ -113,15 +113,17 @@ async def object_rows() -> list[list[object]]:
                 "Conversation.history (budget 2,000 tokens)": lambda: conversation.history(2000),
             }
             rows = []
+            loop = asyncio.get_running_loop()
             for name, call in calls.items():
                 for _ in range(50):
                     await call()
-                n = 1000
-                loop = asyncio.get_running_loop()
-                start = loop.time()
-                for _ in range(n):
-                    await call()
-                rows.append([name, f"{(loop.time() - start) / n * 1e6:.0f}"])
+                best = float("inf")
+                for _ in range(7):  # the best of several runs: other work on the machine only adds time
+                    start = loop.time()
+                    for _ in range(200):
+                        await call()
+                    best = min(best, (loop.time() - start) / 200)
+                rows.append([name, f"{best * 1e6:.0f}"])
             return rows
         finally:
             await runtime.close()

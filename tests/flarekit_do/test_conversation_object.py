@@ -147,3 +147,20 @@ async def test_bad_messages_and_settings_are_refused(conversations):
     with pytest.raises(Exception, match="idle_ttl"):
         await chat.configure({"idle_ttl": -1})
     assert (await chat.stats())["messages"] == 0
+
+
+async def test_at_most_1000_messages_are_kept_and_the_totals_follow_every_deletion(conversations):
+    chat = conversations("chat:10")
+    for batch in range(11):
+        await chat.append([{"role": "user", "content": f"{batch}-{i}", "tokens": 2} for i in range(100)])
+    stats = await chat.stats()
+    assert (stats["messages"], stats["tokens"], stats["trimmed"]) == (1000, 2000, 100)
+    assert (await chat.transcript(1))["messages"][0]["content"] == "10-99"
+    oldest = (await chat.history(None))["messages"][0]["content"]
+    assert oldest == "1-0"
+    await chat.append([{"role": "assistant", "content": "reply", "tokens": 5, "cost_usd": 0.25}])
+    assert (await chat.stats())["cost_usd"] == 0.25
+    await chat.pop_reply()  # the reply pushed "1-0" out; removing it leaves 999
+    stats = await chat.stats()
+    assert (stats["messages"], stats["tokens"], stats["cost_usd"], stats["trimmed"]) == (999, 1998, 0.0, 101)
+    assert len((await chat.history(40))["messages"]) == 20  # the budget reads only the newest 20

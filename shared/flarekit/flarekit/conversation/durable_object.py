@@ -35,6 +35,8 @@ from flarekit.conversation import store
 from flarekit.conversation.history import trim_newest_first
 from flarekit.tokens import estimate_message_tokens
 
+_UNREAD = object()
+
 
 class Conversation(DurableObject):
     """One conversation; see the module docstring for the RPC methods."""
@@ -45,11 +47,18 @@ class Conversation(DurableObject):
         self._sql.exec(store.SCHEMA)
         self._alarm_ms: int | None = None
         self._alarm_known = False
+        # The settings row mirrored in memory (this object is its only writer); reread after a write.
+        self._settings_row: dict[str, Any] | object | None = _UNREAD
 
     # -- helpers -------------------------------------------------------------------------------
 
     def _settings(self) -> dict[str, Any] | None:
-        return store.read_settings(self._sql)
+        if self._settings_row is _UNREAD:
+            self._settings_row = store.read_settings(self._sql)
+        return self._settings_row  # type: ignore[return-value]
+
+    def _written(self) -> None:
+        self._settings_row = _UNREAD
 
     def _expire_if_idle(self, now_ms: int) -> bool:
         """Clear (or delete) an idle conversation; True if it was idle."""
@@ -60,6 +69,7 @@ class Conversation(DurableObject):
             store.delete_all(self._sql)
         else:
             store.clear_messages(self._sql, now_ms)
+        self._written()
         return True
 
     async def _ensure_alarm(self, settings: dict[str, Any]) -> None:
@@ -81,38 +91,43 @@ class Conversation(DurableObject):
         """Start the conversation afresh with `settings` (messages cleared)."""
         now_ms = clock.now_ms()
         store.delete_all(self._sql)
-        saved = store.write_settings(self._sql, store.merge_settings(None, settings or {}), now_ms)
+        self._settings_row = saved = store.write_settings(self._sql, store.merge_settings(None, settings or {}), now_ms)
         await self._ensure_alarm(saved)
-        return store.info(self._sql)
+        return store.info(saved)
 
     async def configure(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Update the given settings, keeping messages; creates the conversation if missing."""
         now_ms = clock.now_ms()
         self._expire_if_idle(now_ms)
-        saved = store.write_settings(self._sql, store.merge_settings(self._settings(), settings or {}), now_ms)
+        merged = store.merge_settings(self._settings(), settings or {})
+        self._settings_row = saved = store.write_settings(self._sql, merged, now_ms)
         await self._ensure_alarm(saved)
-        return store.info(self._sql)
+        return store.info(saved)
 
     async def info(self) -> dict[str, Any] | None:
         """Settings and totals, or None if the conversation was never created (or was deleted)."""
         self._expire_if_idle(clock.now_ms())
-        result = store.info(self._sql)
+        result = store.info(self._settings())
         return result if result["exists"] else None
 
     async def stats(self) -> dict[str, Any]:
         """Totals: messages, tokens (and whether estimated), cost; `exists` False if never created."""
         self._expire_if_idle(clock.now_ms())
-        return store.info(self._sql)
+        return store.info(self._settings())
 
     async def append(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """Add messages in order, atomically; the conversation is created with default settings if missing."""
         now_ms = clock.now_ms()
         self._expire_if_idle(now_ms)
         rows = [store.message_row(m) for m in messages]
-        settings = self._settings() or store.write_settings(self._sql, store.merge_settings(None, {}), now_ms)
-        store.insert_messages(self._sql, rows, now_ms)
-        await self._ensure_alarm(store.read_settings(self._sql) or settings)
-        return store.info(self._sql)
+        settings = self._settings()
+        if settings is None:
+            settings = store.write_settings(self._sql, store.merge_settings(None, {}), now_ms)
+        store.insert_messages(self._sql, rows, now_ms, int(settings["msg_count"]))
+        self._written()
+        settings = self._settings()
+        await self._ensure_alarm(settings)
+        return store.info(settings)
 
     async def history(self, budget_tokens: int | None = None) -> dict[str, Any]:
         """The messages to send next, system prompt first, trimmed oldest-first to `budget_tokens`."""
@@ -122,7 +137,8 @@ class Conversation(DurableObject):
         system = store.system_message(settings)
         system_tokens = estimate_message_tokens(system) if system else 0
         budget = None if budget_tokens is None else max(0, int(budget_tokens) - system_tokens)
-        trimmed = trim_newest_first(store.newest_first(self._sql), budget, store.count_messages(self._sql))
+        total = 0 if settings is None else int(settings["msg_count"])
+        trimmed = trim_newest_first(store.newest_within(self._sql, budget), budget, total)
         messages = ([system] if system else []) + trimmed.messages
         return {
             "messages": messages,
@@ -135,22 +151,27 @@ class Conversation(DurableObject):
     async def transcript(self, limit: int | None = None) -> dict[str, Any]:
         """Stored messages with their bookkeeping (seq, tokens, estimated, cost_usd, created_at), oldest first."""
         self._expire_if_idle(clock.now_ms())
-        info = store.info(self._sql)
+        info = store.info(self._settings())
         return {**info, "total": info["messages"], "messages": store.transcript(self._sql, limit)}
 
     async def pop_reply(self) -> dict[str, Any]:
         """Remove the messages after the last user message (the answer to regenerate)."""
-        return {"removed": store.pop_after_last_user(self._sql)}
+        self._expire_if_idle(clock.now_ms())
+        removed = store.pop_after_last_user(self._sql)
+        self._written()
+        return {"removed": removed}
 
     async def reset(self) -> dict[str, Any]:
         """Clear the messages, keep the settings."""
         store.clear_messages(self._sql, clock.now_ms())
-        return store.info(self._sql)
+        self._written()
+        return store.info(self._settings())
 
     async def delete(self) -> dict[str, Any]:
         """Delete everything this conversation stored (and its alarm)."""
-        existed = store.info(self._sql)["exists"]
+        existed = self._settings() is not None
         store.delete_all(self._sql)
+        self._written()
         await self.ctx.storage.deleteAlarm()
         self._alarm_ms, self._alarm_known = None, True
         return {"deleted": bool(existed)}

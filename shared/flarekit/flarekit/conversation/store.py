@@ -1,14 +1,18 @@
 """The Conversation object's SQL: schema, rows and queries (synchronous `ctx.storage.sql` calls).
 
 Settings are one row; messages one row each, in order of `seq`. Content that is not a string
-(a list of content parts) is stored as JSON and flagged. Costs are integers of nano-USD so sums
+(a list of content parts) is stored as JSON and flagged. `cum_tokens` is the running total of
+tokens at each message (it only grows, like `seq`), so "the newest messages within N tokens" is an
+index range, read without touching older rows. Costs are integers of nano-USD so sums
 are exact. At most `MAX_MESSAGES` are kept; older ones are deleted and counted in `trimmed`.
+The settings row also carries the message totals (count, tokens, estimated count, cost), added to
+on each append and recounted after the rare deletions, so stats never scan the messages.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flarekit.conversation.history import MESSAGE_FIELDS, ROLES
@@ -18,13 +22,15 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS conv_settings (
     id INTEGER PRIMARY KEY CHECK (id = 1), system_prompt TEXT, model TEXT, metadata TEXT NOT NULL,
     idle_ttl INTEGER, on_idle TEXT NOT NULL, created_ms INTEGER NOT NULL, last_active_ms INTEGER NOT NULL,
-    trimmed INTEGER NOT NULL DEFAULT 0
+    trimmed INTEGER NOT NULL DEFAULT 0, msg_count INTEGER NOT NULL DEFAULT 0, tokens_total INTEGER NOT NULL DEFAULT 0,
+    estimated_count INTEGER NOT NULL DEFAULT 0, cost_total INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS conv_messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, content TEXT, content_json INTEGER NOT NULL,
     extra TEXT, tokens INTEGER NOT NULL, estimated INTEGER NOT NULL, cost_nusd INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL, cum_tokens INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS conv_messages_cum ON conv_messages (cum_tokens);
 """
 MAX_MESSAGES = 1000
 # A Durable Object row holds at most 2 MB; leave room for the other columns.
@@ -38,7 +44,6 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "idle_ttl": None,
     "on_idle": "clear",
 }
-_PAGE = 64
 NANO = 1_000_000_000
 
 Sql = Any  # the SqlStorage binding: exec(query, *params) -> cursor with toArray()/one()
@@ -64,10 +69,10 @@ def merge_settings(existing: Mapping[str, Any] | None, updates: Mapping[str, Any
 
 
 def read_settings(sql: Sql) -> dict[str, Any] | None:
-    """The settings row as a dict (with `created_ms`, `last_active_ms`, `trimmed`), or None."""
+    """The settings row as a dict (with its bookkeeping and totals columns), or None."""
     rows = sql.exec(
-        "SELECT system_prompt, model, metadata, idle_ttl, on_idle, created_ms, last_active_ms, trimmed "
-        "FROM conv_settings WHERE id = 1"
+        "SELECT system_prompt, model, metadata, idle_ttl, on_idle, created_ms, last_active_ms, trimmed, msg_count, "
+        "tokens_total, estimated_count, cost_total FROM conv_settings WHERE id = 1"
     ).toArray()
     if not rows:
         return None
@@ -140,6 +145,8 @@ def message_row(message: Mapping[str, Any]) -> tuple[Any, ...]:
     estimated = tokens is None
     if estimated:
         tokens = estimate_message_tokens(chat_message)
+    elif not isinstance(tokens, (int, float)) or isinstance(tokens, bool) or tokens < 0:
+        raise ValueError(f"message tokens must be a number >= 0, got {tokens!r}")
     cost_nusd = round(float(message.get("cost_usd") or 0) * NANO)
     return (
         role,
@@ -152,20 +159,46 @@ def message_row(message: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def insert_messages(sql: Sql, rows: list[tuple[Any, ...]], now_ms: int) -> None:
-    """Append rows, mark the conversation active, and keep at most MAX_MESSAGES."""
+def insert_messages(sql: Sql, rows: list[tuple[Any, ...]], now_ms: int, count_before: int) -> None:
+    """Append rows, add them to the totals, mark the conversation active, keep at most MAX_MESSAGES."""
     for row in rows:
         sql.exec(
-            "INSERT INTO conv_messages (role, content, content_json, extra, tokens, estimated, cost_nusd, created_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conv_messages (role, content, content_json, extra, tokens, estimated, cost_nusd, created_ms, "
+            "cum_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+            "COALESCE((SELECT cum_tokens FROM conv_messages ORDER BY seq DESC LIMIT 1), 0) + ?)",
             *row,
             now_ms,
+            row[4],
         )
-    count = count_messages(sql)
-    over = count - MAX_MESSAGES
+    sql.exec(
+        "UPDATE conv_settings SET last_active_ms = ?, msg_count = msg_count + ?, tokens_total = tokens_total + ?, "
+        "estimated_count = estimated_count + ?, cost_total = cost_total + ? WHERE id = 1",
+        now_ms,
+        len(rows),
+        sum(row[4] for row in rows),
+        sum(row[5] for row in rows),
+        sum(row[6] for row in rows),
+    )
+    over = count_before + len(rows) - MAX_MESSAGES
     if over > 0:
+        # Subtract just the oldest rows' figures, then delete them (no scan of the whole history).
+        sql.exec(
+            "UPDATE conv_settings SET (msg_count, tokens_total, estimated_count, cost_total, trimmed) = "
+            "(SELECT msg_count - COUNT(*), tokens_total - COALESCE(SUM(tokens), 0), "
+            "estimated_count - COALESCE(SUM(estimated), 0), cost_total - COALESCE(SUM(cost_nusd), 0), trimmed + COUNT(*) "
+            "FROM (SELECT tokens, estimated, cost_nusd FROM conv_messages ORDER BY seq LIMIT ?)) WHERE id = 1",
+            over,
+        )
         sql.exec("DELETE FROM conv_messages WHERE seq IN (SELECT seq FROM conv_messages ORDER BY seq LIMIT ?)", over)
-    sql.exec("UPDATE conv_settings SET last_active_ms = ?, trimmed = trimmed + ? WHERE id = 1", now_ms, max(0, over))
+
+
+def recount(sql: Sql) -> None:
+    """Recompute the totals from the messages (after deleting some)."""
+    sql.exec(
+        "UPDATE conv_settings SET (msg_count, tokens_total, estimated_count, cost_total) = "
+        "(SELECT COUNT(*), COALESCE(SUM(tokens), 0), COALESCE(SUM(estimated), 0), COALESCE(SUM(cost_nusd), 0) "
+        "FROM conv_messages) WHERE id = 1"
+    )
 
 
 def _chat_message(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,31 +209,25 @@ def _chat_message(row: Mapping[str, Any]) -> dict[str, Any]:
     return message
 
 
-def newest_first(sql: Sql) -> Iterator[tuple[dict[str, Any], int]]:
-    """(message, tokens) pairs from the newest back, read a page at a time (callers stop early)."""
-    before = None
-    while True:
-        if before is None:
-            page = sql.exec(
-                "SELECT seq, role, content, content_json, extra, tokens FROM conv_messages ORDER BY seq DESC LIMIT ?",
-                _PAGE,
-            ).toArray()
-        else:
-            page = sql.exec(
-                "SELECT seq, role, content, content_json, extra, tokens FROM conv_messages WHERE seq < ? "
-                "ORDER BY seq DESC LIMIT ?",
-                before,
-                _PAGE,
-            ).toArray()
-        for row in page:
-            yield _chat_message(row), int(row["tokens"])
-        if len(page) < _PAGE:
-            return
-        before = page[-1]["seq"]
+def newest_within(sql: Sql, budget: int | None) -> list[tuple[dict[str, Any], int]]:
+    """`[(message, tokens)]` newest first: the newest messages whose tokens add up to at most `budget`
+    (all if None).
+
+    The budget becomes a range of `cum_tokens`, so only the rows that fit are read: every row that
+    crosses the SQL API costs CPU in production, and a history may hold 1,000 messages.
+    """
+    if budget is None:
+        rows = sql.exec(f"SELECT {_HISTORY_COLUMNS} FROM conv_messages ORDER BY seq DESC").toArray()
+    else:
+        rows = sql.exec(
+            f"SELECT {_HISTORY_COLUMNS} FROM conv_messages WHERE cum_tokens > "
+            "(SELECT cum_tokens FROM conv_messages ORDER BY seq DESC LIMIT 1) - ? ORDER BY seq DESC",
+            int(budget),
+        ).toArray()
+    return [(_chat_message(row), int(row["tokens"])) for row in rows]
 
 
-def count_messages(sql: Sql) -> int:
-    return int(sql.exec("SELECT COUNT(*) AS n FROM conv_messages").one()["n"])
+_HISTORY_COLUMNS = "role, content, content_json, extra, tokens"
 
 
 def transcript(sql: Sql, limit: int | None) -> list[dict[str, Any]]:
@@ -224,30 +251,41 @@ def transcript(sql: Sql, limit: int | None) -> list[dict[str, Any]]:
     return out
 
 
-def info(sql: Sql) -> dict[str, Any]:
-    """Whether the conversation exists, its settings, and its totals."""
-    settings = read_settings(sql)
-    totals = sql.exec(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(estimated), 0) AS estimated, "
-        "COALESCE(SUM(cost_nusd), 0) AS cost FROM conv_messages"
-    ).one()
+def info(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Whether the conversation exists, its settings and its totals (all from the settings row)."""
+    if settings is None:
+        return {
+            "exists": False,
+            "settings": None,
+            "messages": 0,
+            "tokens": 0,
+            "tokens_estimated": False,
+            "cost_usd": 0.0,
+            "created_at": None,
+            "last_active": None,
+            "trimmed": 0,
+        }
     return {
-        "exists": settings is not None,
+        "exists": True,
         "settings": public_settings(settings),
-        "messages": int(totals["n"]),
-        "tokens": int(totals["tokens"]),
-        "tokens_estimated": int(totals["estimated"]) > 0,
-        "cost_usd": int(totals["cost"]) / NANO,
-        "created_at": None if settings is None else settings["created_ms"] / 1000,
-        "last_active": None if settings is None else settings["last_active_ms"] / 1000,
-        "trimmed": 0 if settings is None else int(settings["trimmed"]),
+        "messages": int(settings["msg_count"]),
+        "tokens": int(settings["tokens_total"]),
+        "tokens_estimated": int(settings["estimated_count"]) > 0,
+        "cost_usd": int(settings["cost_total"]) / NANO,
+        "created_at": settings["created_ms"] / 1000,
+        "last_active": settings["last_active_ms"] / 1000,
+        "trimmed": int(settings["trimmed"]),
     }
 
 
 def clear_messages(sql: Sql, now_ms: int) -> None:
     """Delete all messages; the conversation (if any) counts as active from `now_ms`."""
     sql.exec("DELETE FROM conv_messages")
-    sql.exec("UPDATE conv_settings SET last_active_ms = ? WHERE id = 1", now_ms)
+    sql.exec(
+        "UPDATE conv_settings SET last_active_ms = ?, msg_count = 0, tokens_total = 0, estimated_count = 0, "
+        "cost_total = 0 WHERE id = 1",
+        now_ms,
+    )
 
 
 def delete_all(sql: Sql) -> None:
@@ -266,4 +304,5 @@ def pop_after_last_user(sql: Sql) -> int:
         sql.exec(
             "DELETE FROM conv_messages WHERE seq > (SELECT COALESCE(MAX(seq), 0) FROM conv_messages WHERE role = 'user')"
         )
+        recount(sql)
     return removed
