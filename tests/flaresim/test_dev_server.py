@@ -140,6 +140,8 @@ async def test_the_scheduled_path_and_the_cron_command_fire_scheduled(tmp_path):
         # without --cron, the Worker's first trigger from wrangler.toml
         async with session.get(server.url + "/kv/cron:*/5 * * * *") as response:
             assert response.status == 200
+    fired = [line for line in server.request_log() if line["path"] == "/__scheduled"]
+    assert [line["status"] for line in fired] == [200, 200]  # logged like any other request
 
 
 async def test_the_kv_fault_switch_makes_writes_fail_and_store_nothing(tmp_path):

@@ -138,11 +138,12 @@ def _number(value: Any) -> float:
 
 
 def _count_point() -> None:
+    # Counted per invocation, on contexts that keep the count (see kv._count_operation).
     request = context.request_var.get()
-    if request is None:
+    used = getattr(request, "ae_data_points", None)
+    if used is None:
         return
-    used = getattr(request, "ae_data_points", 0) + 1
-    request.ae_data_points = used
+    request.ae_data_points = used = used + 1
     if used > MAX_POINTS_PER_INVOCATION:
         raise JsException("Analytics Engine write limit exceeded.")
 

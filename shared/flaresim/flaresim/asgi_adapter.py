@@ -33,6 +33,17 @@ def _log_line(fields: dict[str, Any]) -> None:
     log.info(json.dumps(fields, separators=(",", ":")))
 
 
+def _fields(host: WorkerHost, scope: Scope, status: int, started: float, sent: int) -> dict[str, Any]:
+    return {
+        "worker": host.name,
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 2),
+        "bytes": sent,
+    }
+
+
 def make_app(
     host: WorkerHost, *, max_body: int = 100 * 1024 * 1024
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
@@ -52,7 +63,8 @@ def make_app(
         started = time.perf_counter()
         path = scope["path"]
         if path == SCHEDULED_PATH:
-            await _scheduled(host, scope, send)
+            status = await _scheduled(host, scope, send)
+            _log_line(_fields(host, scope, status, started, 0))
             return
         body = bytearray()
         while True:
@@ -88,16 +100,7 @@ def make_app(
                 print(f"✘ [ERROR] Uncaught exception in {host.name}:\n{trace}", file=sys.stderr)
                 await _plain(send, 500, "Worker threw exception")
         finally:
-            _log_line(
-                {
-                    "worker": host.name,
-                    "method": scope["method"],
-                    "path": path,
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "bytes": progress.sent,
-                }
-            )
+            _log_line(_fields(host, scope, status, started, progress.sent))
 
     return app
 
@@ -143,7 +146,7 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": text.encode()})
 
 
-async def _scheduled(host: WorkerHost, scope: Scope, send: Send) -> None:
+async def _scheduled(host: WorkerHost, scope: Scope, send: Send) -> int:
     query = parse_qs(scope.get("query_string", b"").decode())
     cron = query.get("cron", [host.config.crons[0] if host.config.crons else "* * * * *"])[0]
     when = query.get("time", [None])[0]
@@ -155,8 +158,9 @@ async def _scheduled(host: WorkerHost, scope: Scope, send: Send) -> None:
             file=sys.stderr,
         )
         await _plain(send, 500, f"scheduled() failed: {error}")
-        return
+        return 500
     await _plain(send, 200, "Ran scheduled event")
+    return 200
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

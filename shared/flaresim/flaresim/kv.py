@@ -125,13 +125,15 @@ class KVStore:
 
 
 def _count_operation() -> None:
-    # Production counts KV operations per invocation (a bulk read counts once); calls made
-    # outside any request (a test using the binding directly) are not limited.
+    # Production counts KV operations per invocation (a bulk read counts once). Only contexts
+    # that keep a per-invocation count are limited: not calls a test makes on the binding
+    # directly, and not Durable Object events, whose state object outlives one event.
     request = context.request_var.get()
-    if request is None:
+    used = getattr(request, "kv_operations", None)
+    if used is None:
         return
-    request.kv_operations += 1
-    if request.kv_operations > limits.MAX_OPERATIONS_PER_INVOCATION:
+    request.kv_operations = used = used + 1
+    if used > limits.MAX_OPERATIONS_PER_INVOCATION:
         raise JsException(limits.TOO_MANY_OPERATIONS)
 
 

@@ -42,7 +42,8 @@ class ExecutionContext:
         self._runtime = runtime
         self._worker = worker
         self.props = JsDict(props or {})
-        self.kv_operations = 0
+        self.kv_operations = 0  # production's per-invocation limits (flaresim.kv, .analytics_engine)
+        self.ae_data_points = 0
 
     def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - JS name
         """Keep `awaitable` running after the response; its failure is logged, not raised."""
