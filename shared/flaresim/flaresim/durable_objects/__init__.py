@@ -1,7 +1,8 @@
 """Durable Objects, simulated: namespaces, stubs, one live instance per id, storage and alarms.
 
 Modules: `ids` (id minting), `namespace` (the `env.X` binding), `stub` (fetch and RPC),
-`instance` (the live object, its `ctx` and event delivery), `storage` (`ctx.storage`), `sql`
+`instance` (the live object and event delivery), `state` (its `ctx`), `handlers` (calling into
+it, errors coming out), `storage` (`ctx.storage`), `sql`
 (`ctx.storage.sql`), `database` (the SQLite file behind one object), `alarms` (the schedule),
 `values` (what storage and SQL do to Python values). The differences from production are listed
 in docs/local-dev.md, "Durable Objects".
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from flaresim.durable_objects.alarms import AlarmInfo, AlarmSchedule, ObjectKey
 from flaresim.durable_objects.database import ObjectDatabase
+from flaresim.durable_objects.handlers import DurableObjectDeadlock
 from flaresim.durable_objects.ids import DurableObjectId
-from flaresim.durable_objects.instance import DurableObjectDeadlock, DurableObjectState, LiveObject
+from flaresim.durable_objects.instance import LiveObject
 from flaresim.durable_objects.namespace import DurableObjectNamespace
+from flaresim.durable_objects.state import DurableObjectState
 from flaresim.durable_objects.stub import DurableObjectStub
 
 if TYPE_CHECKING:

@@ -14,8 +14,6 @@ that would then need the same object back raises `DurableObjectDeadlock` instead
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
@@ -23,12 +21,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from pyodide.ffi import JsException
-
 from flaresim import context
 from flaresim.durable_objects.alarms import MAX_RETRIES, AlarmInfo, retry_delay_ms
 from flaresim.durable_objects.database import ObjectDatabase
+from flaresim.durable_objects.handlers import DurableObjectDeadlock, call_relaxed
 from flaresim.durable_objects.ids import DurableObjectId
+from flaresim.durable_objects.state import DurableObjectState, EventContext
 from flaresim.durable_objects.storage import DurableObjectStorage
 from flaresim.durable_objects.values import js_error
 from flaresim.rpc_values import transfer
@@ -38,12 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flaresim.durable_objects")
 
-ABORT_MESSAGE = "Application called abort() to reset Durable Object."
 _RESERVED_METHODS = frozenset({"dup", "constructor"})
-
-
-class DurableObjectDeadlock(RuntimeError):
-    """A call that could only finish after the object it waits on finishes (flaresim's own error)."""
 
 
 class EventMark:
@@ -61,76 +54,6 @@ class EventMark:
 
 
 current_event: ContextVar[EventMark | None] = ContextVar("flaresim_durable_object_event", default=None)
-
-
-@functools.cache
-def _positional_capacity(function: Callable[..., Any]) -> int:
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return 1_000
-    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
-        return 1_000
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
-
-
-def call_relaxed(handler: Callable[..., Any], *args: Any) -> Any:
-    """Call a handler with as many arguments as it takes (workerd drops the extras for fetch/alarm)."""
-    function = getattr(handler, "__func__", handler)
-    capacity = _positional_capacity(function) - (1 if function is not handler else 0)
-    return handler(*args[: max(capacity, 0)])
-
-
-def callee_error(error: BaseException) -> BaseException:
-    """What the caller of an RPC method or `fetch` sees when the object raised `error`."""
-    from workers.entrypoints import DurableObjectAbort
-
-    from flaresim.runtime import WorkerError
-
-    if not isinstance(error, (Exception, DurableObjectAbort)):
-        return error  # cancellation and interpreter exits pass through untouched
-    if isinstance(error, (JsException, DurableObjectDeadlock, WorkerError)):
-        # A JS error thrown through Python code reaches the caller as the same JS error.
-        return error
-    if isinstance(error, DurableObjectAbort):
-        return js_error(getattr(error, "flaresim_reason", None) or ABORT_MESSAGE)
-    # Pyodide turns an escaping Python exception into a JS PythonError carrying the traceback.
-    return js_error("".join(traceback.format_exception(error)).rstrip())
-
-
-class DurableObjectState:
-    """`self.ctx` of a Durable Object: `id`, `storage`, `blockConcurrencyWhile`, `waitUntil`, `abort`."""
-
-    def __init__(self, live: LiveObject) -> None:
-        self._live = live
-        self.id = live.object_id
-        self.storage = live.storage
-
-    def __repr__(self) -> str:
-        return f"<DurableObjectState {self.id}>"
-
-    def blockConcurrencyWhile(self, callback: Callable[[], Any]) -> asyncio.Future[Any]:  # noqa: N802 - JS name
-        """Run `callback()`; no event reaches the object until it finishes. Awaitable, not required."""
-        return self._live.block_while(callback)
-
-    def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - JS name
-        self._live.registry.runtime.track(awaitable, source=f"Durable Object {self._live.class_name}")
-
-    def abort(self, reason: str | None = None) -> None:
-        """Reset the object: the current event fails and the next one gets a fresh instance."""
-        from workers.entrypoints import DurableObjectAbort
-
-        self._live.discard_instance()
-        error = DurableObjectAbort(reason or "Durable Object abort requested")
-        error.flaresim_reason = reason  # type: ignore[attr-defined]
-        raise error
-
-    def _not_simulated(self, *_args: Any, **_kwargs: Any) -> Any:
-        raise NotImplementedError("Hibernatable WebSockets are not simulated by flaresim yet")
-
-    acceptWebSocket = getWebSockets = getTags = _not_simulated  # noqa: N815 - JS names
-    setWebSocketAutoResponse = getWebSocketAutoResponse = _not_simulated  # noqa: N815
-    setHibernatableWebSocketEventTimeout = getHibernatableWebSocketEventTimeout = _not_simulated  # noqa: N815
 
 
 class LiveObject:
@@ -274,7 +197,8 @@ class LiveObject:
             instance = self.instance
             if instance is None:
                 self.state = DurableObjectState(self)
-            entered.append((context.request_var, context.request_var.set(self.state)))  # type: ignore[arg-type]
+            # Each event is one invocation for production's per-invocation limits (KV operations).
+            entered.append((context.request_var, context.request_var.set(EventContext(self))))  # type: ignore[arg-type]
             if instance is None:
                 instance = self._construct()
             if self.blockers:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from flaresim.durable_objects.handlers import callee_error
 from flaresim.durable_objects.ids import DurableObjectId
-from flaresim.durable_objects.instance import LiveObject, callee_error, current_event
+from flaresim.durable_objects.instance import LiveObject, current_event
 from flaresim.rpc_values import transfer
 
 if TYPE_CHECKING:
