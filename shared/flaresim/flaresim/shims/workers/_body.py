@@ -87,8 +87,12 @@ def to_http_message(pairs: list[tuple[str, str]]) -> HTTPMessageMapping:
     return message
 
 
-def body_to_internal(body: Any) -> bytes | js.ReadableStream | None:
-    """Turn a body argument into bytes or a stream, refusing what workerd refuses."""
+def body_to_internal(body: Any, owner: str = "Response") -> bytes | js.ReadableStream | None:
+    """Turn a body argument into bytes or a stream, refusing what workerd refuses.
+
+    (A Request body of another Python type reaches JS as a proxy and is sent as text like
+    "[object Map]" in production; flaresim refuses it instead, to show the bug.)
+    """
     if body is None:
         return None
     if isinstance(body, str):
@@ -102,7 +106,7 @@ def body_to_internal(body: Any) -> bytes | js.ReadableStream | None:
     name = js_name(body)
     if name == "FormData":
         raise TypeError("FormData bodies are not simulated by flaresim")
-    raise TypeError(f"Unsupported type in Response: {name or type(body).__name__}")
+    raise TypeError(f"Unsupported type in {owner}: {name or type(body).__name__}")
 
 
 def check_status(status: int, web_socket: Any = None) -> None:

@@ -48,7 +48,7 @@ class Request:
             headers = normalize_headers(options["headers"])
         if options.get("body") is not None:
             given = options["body"]
-            body = body_to_internal(given)
+            body = body_to_internal(given, "Request")
             if isinstance(given, str) and not has_header(headers, "content-type"):
                 headers.append(("content-type", TEXT_PLAIN))  # as JS labels a string body
         if "redirect" in options:
