@@ -1,9 +1,10 @@
 // Benchmarks of the Pyodide tier (driven by bench/pyodide.py, which writes docs/performance.md):
 //  - cold import: a fresh interpreter per run, time to import each Worker's main module (the
 //    start-up work workerd's snapshot saves at deploy time, a proxy for a cold start without it);
-//  - per request: the median wall time of Default.fetch over N requests for every `bench` entry
-//    the smoke files export (time in Python and in the SDK's conversions, plus this harness's small
-//    JS share; workerd's CPU time per request is the closest production figure).
+//  - per request: the median wall time and process CPU time of Default.fetch over N requests for
+//    every `bench` entry the smoke files export (Python, the SDK's conversions, this harness's small
+//    JS share; the CPU figure also counts local fake servers in this process; workerd's CPU time per
+//    request is the production figure both approximate).
 //
 //   node --experimental-wasm-stack-switching tests/pyodide/bench.mjs PLAN.json [requests] [import runs]
 import { readFileSync, readdirSync } from "node:fs";
@@ -39,18 +40,22 @@ async function requestBenches(plan, count) {
         const handle = await context.world.worker(entry.worker);
         await entry.prepare?.(context);
         const times = [];
+        const cpu = [];
         for (let i = 0; i < count + 20; i++) {
           const request = entry.request(context, i);
+          const cpuBefore = process.cpuUsage();
           const started = performance.now();
           const response = await handle.fetch(request);
           const elapsed = performance.now() - started;
+          const used = process.cpuUsage(cpuBefore);
+          if (i >= 20) cpu.push((used.user + used.system) / 1000);
           await response.arrayBuffer();
           await context.world.settle(); // background work of this request must not overlap the next
           if (i >= 20) times.push(elapsed); // the first requests warm the isolate up
           if (response.status >= 400) throw new Error(`${entry.name}: status ${response.status}`);
         }
         await context.world.settle();
-        rows.push({ name: entry.name, worker: entry.worker, median_ms: median(times), target_ms: entry.target_ms ?? null, requests: count });
+        rows.push({ name: entry.name, worker: entry.worker, median_ms: median(times), median_cpu_ms: median(cpu), target_ms: entry.target_ms ?? null, requests: count });
       }
     } finally {
       await module.teardown?.(context);
