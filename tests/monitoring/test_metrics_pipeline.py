@@ -6,6 +6,8 @@ import asyncio
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from flarekit.metrics.aggregator import aggregator
+
 AUTH = {"authorization": "Bearer query-test-token"}
 
 
@@ -42,3 +44,36 @@ async def test_two_isolates_count_every_request_exactly_once(load_monitoring, wo
     assert figures["flarekit_request_errors_total"] == 6
     assert figures["flarekit_input_tokens_total"] == 600
     assert round(figures["flarekit_cost_usd_total"], 6) == 0.06
+
+
+async def test_old_buckets_are_pruned_by_the_alarm_but_totals_remain(load_monitoring, worker_client, flaresim):
+    telemetry, app = load_monitoring()
+    for _ in range(5):
+        await worker_client(app).post("/v1/chat/completions", json={"model": "m"})
+    await flaresim.drain()
+    stats_client = worker_client(telemetry)
+
+    async def app_requests(window):
+        stats = await (await stats_client.get(f"/api/stats?window={window}", headers=AUTH)).json()
+        return sum(w["requests"] for w in stats["by_worker"] if w["worker"] == "app")
+
+    rows = aggregator(telemetry.isolates[0].env).row_counts
+    assert await app_requests("24h") == 5
+    assert (await rows())["rollup_m"] > 0
+    await flaresim.advance(27 * 3600)  # the aggregator's alarm runs every 10 minutes meanwhile
+    assert (await rows())["rollup_m"] == 0
+    assert await app_requests("24h") == 0
+    assert await app_requests("7d") == 5
+    await flaresim.advance(8 * 86400)
+    counts = await rows()
+    assert counts["rollup_h"] == 0 and counts["slow"] == 0 and counts["rollup_t"] > 0
+    text = await (await stats_client.get("/metrics", headers=AUTH)).text()
+    assert (
+        sum(
+            s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+            if s.name == "flarekit_requests_total" and s.labels["worker"] == "app"
+        )
+        == 5
+    )

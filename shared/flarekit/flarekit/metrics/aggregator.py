@@ -112,6 +112,10 @@ class MetricsAggregator(DurableObject):
         """The incidents firing now (for the dashboard)."""
         return self.incidents.open_incidents()
 
+    async def row_counts(self) -> dict[str, int]:
+        """Rows held per table and resolution (diagnostics: storage stays bounded)."""
+        return self.store.row_counts()
+
     async def alarm(self, alarm_info: Any = None) -> None:
         """Prune expired buckets, then come back later."""
         self.store.prune(now())

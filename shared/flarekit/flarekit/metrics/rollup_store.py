@@ -202,6 +202,15 @@ class RollupStore:
             self._sql.exec(f"DELETE FROM {table} WHERE res = 'h' AND start < ?", hour_cutoff)
         self._sql.exec("DELETE FROM slow WHERE minute < ?", hour_cutoff)
 
+    def row_counts(self) -> dict[str, int]:
+        """Rows held per resolution and table: what bounds the object's storage."""
+        counts = {"rollup_t": 0, "rollup_m": 0, "rollup_h": 0}
+        for row in self._sql.exec("SELECT res, count(*) AS n FROM rollup GROUP BY res").toArray():
+            counts[f"rollup_{row['res']}"] = row["n"]
+        for table in ("upstream", "slow", "circuit", "budget"):
+            counts[table] = self._sql.exec(f"SELECT count(*) AS n FROM {table}").toArray()[0]["n"]
+        return counts
+
     # -- queries ------------------------------------------------------------------------------
 
     def totals(self) -> list[Any]:
