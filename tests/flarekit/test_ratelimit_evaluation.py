@@ -146,9 +146,10 @@ def test_a_refusal_becomes_a_429_with_headers_and_a_fail_closed_one_a_503():
     assert degraded.allowed and degraded.degraded and degraded.headers["x-flarekit-ratelimit-mode"] == DEGRADED
 
 
-def test_a_request_larger_than_a_limit_says_so():
+def test_a_request_larger_than_a_limit_says_so_and_names_the_tokens():
     decision = Decision.from_evaluation(evaluate(LIMITS, {}, {"requests": 1, "tokens": 5000}, T0), "exact", None)
-    assert "too large" in decision.http_error().message
+    error = decision.http_error()
+    assert "too large" in error.message and error.type == "tokens"
 
 
 def test_the_compact_rpc_result_rebuilds_the_same_decision():

@@ -134,3 +134,9 @@ async def test_reset_gives_a_subject_its_full_allowance_back(load_host):
     await client.hit("key:a", [per_minute("rpm", 1)], {"requests": 1})
     await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("key:a")).reset()
     assert (await client.hit("key:a", [per_minute("rpm", 1)], {"requests": 1})).allowed
+
+
+async def test_a_subject_without_limits_costs_no_round_trip(load_host):
+    client = RateLimitClient(load_host().isolates[0].env.UNREACHABLE_LIMITER)
+    decision = await client.hit("key:free", [], {"requests": 1})
+    assert decision.allowed and decision.mode == EXACT and client.failures == 0

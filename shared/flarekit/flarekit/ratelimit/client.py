@@ -84,14 +84,17 @@ class Decision:
                 "server_error",
                 headers=self.headers,
             )
-        impossible = [s for s in self.statuses if s.impossible]
+        refusing = [s for s in self.statuses if s.retry_after is not None]
+        impossible = [s for s in refusing if s.impossible]
         if impossible:
             s = impossible[0]
             message = f"Request too large for {s.name}: limit {s.limit} {s.unit} per window."
         else:
             names = ", ".join(self.rejected)
             message = f"Rate limit reached for {names}. Please try again in {self.retry_after or 1:.3g}s."
-        return HTTPError(429, message, "rate_limit_exceeded", "requests", headers=self.headers)
+        # OpenAI names the exhausted resource in `type` ("requests" or "tokens").
+        kind = refusing[0].unit if refusing else "requests"
+        return HTTPError(429, message, "rate_limit_exceeded", kind, headers=self.headers)
 
     @classmethod
     def from_wire(
@@ -152,6 +155,8 @@ class RateLimitClient:
         self, method: str, subject: str, limits: Sequence[Limit], cost: Mapping[str, float] | None
     ) -> Decision:
         key = limits if isinstance(limits, tuple) else tuple(limits)
+        if not key:
+            return Decision(True, ())  # nothing to limit: no round trip
         wire = limits_to_wire(key)
         try:
             stub = self._stub(subject)
