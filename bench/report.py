@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -28,7 +28,7 @@ def machine() -> str:
 
 def write_section(name: str, title: str, body: str) -> None:
     """Replace (or append) this benchmark's section and print it."""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     section = f"<!-- bench:{name} -->\n## {title}\n\n_Measured {stamp}, {machine()}._\n\n{body.strip()}\n<!-- /bench:{name} -->"
     text = PERFORMANCE.read_text() if PERFORMANCE.exists() else HEADER
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)

@@ -25,16 +25,16 @@ async def test_each_worker_answers_health_with_its_name_and_version(flaresim, wo
 
 
 @pytest.mark.parametrize(
-    ("kind", "message"),
+    ("kind", "error", "message"),
     [
-        ("uuid4", "Cannot get entropy outside of request context"),
-        ("random", "Cannot use random.random() outside of request context"),
-        ("secrets", "Cannot get entropy outside of request context"),
+        ("uuid4", OSError, "Cannot get entropy outside of request context"),
+        ("random", RuntimeError, "Cannot use random.random() outside of request context"),
+        ("secrets", OSError, "Cannot get entropy outside of request context"),
     ],
 )
-async def test_entropy_at_import_fails_like_production(flaresim, monkeypatch, kind, message):
+async def test_entropy_at_import_fails_like_production(flaresim, monkeypatch, kind, error, message):
     monkeypatch.setenv("ENTROPY_KIND", kind)
-    with pytest.raises(RuntimeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         flaresim.load_worker(FIXTURES / "entropy_worker")
 
 

@@ -8,6 +8,7 @@ and raises the same errors while a Worker's main module is being imported.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import random
@@ -110,7 +111,8 @@ def _guard_entropy(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if _refuse():
-            raise RuntimeError("Cannot get entropy outside of request context")
+            # workerd's getentropy() fails with EIO, which Python reports as an OSError.
+            raise OSError(errno.EIO, "Cannot get entropy outside of request context")
         return fn(*args, **kwargs)
 
     return guarded

@@ -14,11 +14,7 @@ const PROBES = ["/request", "/kv", "/response"];
 const LOAD_FAILURES = ["uuid-at-import", "random-at-import"];
 
 // "probe path.to.field": why it differs (and who fixes it).
-const KNOWN = {
-  "load uuid-at-import type":
-    "workerd's os.urandom raises OSError(EIO, ...) at import; flaresim/entropy.py raises RuntimeError (owner: flaresim core)",
-  "load uuid-at-import message": "the same OSError: str() starts with [Errno 29]",
-};
+const KNOWN = {};
 
 function differences(pyodide, flaresim, where = "") {
   if (JSON.stringify(pyodide) === JSON.stringify(flaresim)) return [];
