@@ -237,6 +237,14 @@ async def test_an_object_may_call_itself_through_its_own_stub(counters):
     assert await stub.count() == 3
 
 
+async def test_background_work_of_an_event_may_call_the_object_after_the_event(flaresim, counters):
+    stub = counters.getByName("bg")
+    assert await stub.call_self_in_background() == "started"
+    await flaresim.drain()
+    assert await stub.count() == 1
+    assert flaresim.background_failures == 0
+
+
 async def test_calling_itself_while_blocking_concurrency_raises_instead_of_hanging(counters):
     with pytest.raises(DurableObjectDeadlock, match="while it blocks concurrency"):
         await asyncio.wait_for(counters.getByName("stuck").call_self_while_blocking(), 5)

@@ -214,7 +214,10 @@ class ObjectDatabase:
         if len(blob) + len(key.encode()) > MAX_ROW_BYTES:
             raise js_error("string or blob too big: SQLITE_TOOBIG")
         self._ensure_kv()
-        self.run("INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", (key, blob))
+        try:
+            self.run("INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", (key, blob))
+        except sqlite3.DataError as error:
+            raise sql_error(error) from None
 
     def kv_delete(self, key: str) -> bool:
         if not self._kv_ready:

@@ -72,7 +72,8 @@ class IdFactory:
         return DurableObjectId((base + self._mac(base)).hex(), self.namespace, name, jurisdiction)
 
     def from_name(self, name: Any) -> DurableObjectId:
-        text = js_string(name)
+        # Called on the raw JS namespace, so Python None arrives as `undefined`.
+        text = "undefined" if name is None else js_string(name)
         # An object in a jurisdiction is a different object from the same name outside it.
         material = text.encode() if self.jurisdiction is None else f"{self.jurisdiction}\0{text}".encode()
         base = hmac.new(self._key, material, hashlib.sha256).digest()[:_BASE_BYTES]

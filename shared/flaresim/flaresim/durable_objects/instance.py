@@ -222,6 +222,10 @@ class LiveObject:
 
     def _refuse_deadlock(self, parent: EventMark | None) -> None:
         holder = self.holder
+        if holder is None or not holder.pinned:
+            # A holder that is not blocking concurrency opened the object for its own outgoing calls:
+            # waiting here is waiting for it to finish, not a cycle.
+            return
         mark = parent
         while mark is not None:
             if mark is holder:
@@ -356,5 +360,9 @@ class LiveObject:
         if mark.outgoing == 0 and mark.active and not mark.holding:
             live = mark.live
             await live.lock.acquire()
+            if not mark.active:
+                # The event ended while this call (from a task it started) was in flight.
+                live.lock.release()
+                return
             mark.holding = True
             live.holder = mark

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from flaresim.durable_objects.database import MAX_STATEMENT_BYTES
+from flaresim.durable_objects.database import MAX_STATEMENT_BYTES, sql_error
 from flaresim.durable_objects.values import js_error, sql_binding, sql_result
 from flaresim.rpc_values import JsDict
 
@@ -93,7 +93,11 @@ class SqlCursor:
     def _next_values(self) -> list[Any] | None:
         if self._done:
             return None
-        row = self._cursor.fetchone()
+        try:
+            row = self._cursor.fetchone()
+        except sqlite3.Error as error:
+            self._done = True
+            raise sql_error(error) from None
         if row is None:
             self._done = True
             return None
