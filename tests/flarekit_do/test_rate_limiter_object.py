@@ -17,9 +17,11 @@ def wire(*limits):
     return [limit.to_wire() for limit in limits]
 
 
-async def test_exactly_the_limit_passes_among_100_concurrent_callers_on_two_isolates(load_host, host_rpc):
-    load_host(isolates=2)
-    calls = [host_rpc.limit("RATE_LIMITER", False, "key:hot", wire(RPM), {"requests": 1}) for _ in range(100)]
+@pytest.mark.parametrize("algorithm", ["sliding_window", "token_bucket", "fixed_window"])
+async def test_exactly_the_limit_passes_among_100_concurrent_callers_on_two_isolates(load_host, host_rpc, algorithm):
+    host = load_host(isolates=2)
+    limit = per_minute("requests_per_minute", 37, algorithm=algorithm)
+    calls = [host_rpc.limit("RATE_LIMITER", False, "key:hot", wire(limit), {"requests": 1}) for _ in range(100)]
     isolates = {await host_rpc.isolate(), await host_rpc.isolate()}
     results = await asyncio.gather(*calls)
     assert len(isolates) == 2
@@ -29,6 +31,8 @@ async def test_exactly_the_limit_passes_among_100_concurrent_callers_on_two_isol
     assert remaining == list(range(37))  # every admitted call saw a distinct count: no lost update
     refused = [r for r in results if not r["allowed"]]
     assert all(r["headers"]["retry-after"] and r["headers"]["x-ratelimit-remaining-requests"] == "0" for r in refused)
+    stats = await RateLimitClient(host.isolates[0].env.RATE_LIMITER).stats("key:hot")
+    assert stats["rejections"] == {"requests_per_minute": 63}
 
 
 async def test_one_hot_key_does_not_use_up_another_keys_limit(load_host, host_rpc):
