@@ -100,7 +100,7 @@ async def test_rejections_are_counted_per_limit_for_the_dashboard(load_host):
         await client.hit("key:a", [limit], {"requests": 1})
     stats = await client.stats("key:a")
     assert stats["rejections"] == {"rpm": 3} and stats["rejections_total"] == 3
-    assert stats["by_day"][0]["count"] == 3
+    assert stats["by_day"][0]["count"] == 3 and len(stats["by_day"][0]["day"]) == 10
 
 
 async def test_state_survives_eviction_of_the_object(load_host, flaresim):

@@ -22,6 +22,7 @@ few: each is converted on both sides in production, and this call is on every re
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +47,7 @@ _UPSERT_HEAD = "INSERT OR REPLACE INTO rl_state (name, shape, level, previous, s
 # Rejection counts per UTC day are kept this long for the dashboard, then deleted.
 REJECTION_DAYS_KEPT = 31
 _DAY_MS = 86_400_000
+_EPOCH = dt.date(1970, 1, 1)
 
 
 _PARSED: dict[tuple[Any, ...], tuple[Limit, ...]] = {}
@@ -133,13 +135,14 @@ class RateLimiter(DurableObject):
         return self._run(limits, None, now_ms, False).to_wire()
 
     async def stats(self) -> dict[str, Any]:
-        """Rejection counts: per limit in total (over the days kept) and per UTC day."""
+        """Rejection counts: per limit in total (over the days kept) and per UTC day (`YYYY-MM-DD`)."""
         rows = self._sql.exec("SELECT day, name, count FROM rl_rejections ORDER BY day, name").toArray()
         totals: dict[str, int] = {}
         by_day = []
         for r in rows:
             totals[r["name"]] = totals.get(r["name"], 0) + int(r["count"])
-            by_day.append({"day": int(r["day"]) * 86_400, "name": r["name"], "count": int(r["count"])})
+            day = (_EPOCH + dt.timedelta(days=int(r["day"]))).isoformat()
+            by_day.append({"day": day, "name": r["name"], "count": int(r["count"])})
         return {"rejections": totals, "rejections_total": sum(totals.values()), "by_day": by_day}
 
     async def reset(self) -> None:
