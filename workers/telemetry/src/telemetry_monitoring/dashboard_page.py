@@ -69,7 +69,7 @@ CSP_DASHBOARD = (
     f"default-src 'none'; script-src '{_hash(SCRIPT)}'; style-src 'unsafe-inline'; connect-src 'self'; "
     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-CSP_LOGIN = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+CSP_LOGIN = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 
 @cache
@@ -101,6 +101,7 @@ def dashboard_html(refresh_ms: int = 15000) -> str:
     tables = "".join(
         [
             _table("incidents", "Open alerts", ["rule", "subject", "summary", "since"]),
+            _table("workers", "Workers", ["worker", "requests", "errors", "p95"]),
             _table("providers", "Providers", ["provider", "circuit", "calls", "success", "avg"]),
             _table("models", "Tokens and cost by model", ["model", "requests", "input", "output", "cost", "p95"]),
             _table("keys", "Tokens and cost by key", ["key", "requests", "input", "output", "cost", "rejected"]),
@@ -114,6 +115,7 @@ def dashboard_html(refresh_ms: int = 15000) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1"><title>Flarekit monitoring</title>'
+        '<link rel="icon" href="data:,">'
         f"<style>{STYLE}</style></head>"
         f'<body data-refresh-ms="{refresh_ms}" data-errors-url="{html.escape(ERRORS_URL)}" '
         f'data-trace-url="{html.escape(TRACE_URL)}">'
@@ -129,7 +131,7 @@ def login_html(message: str | None = None) -> str:
     """The login form (a token field posting to /dashboard/login)."""
     error = f'<p class="error">{html.escape(message)}</p>' if message else ""
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Flarekit monitoring: log in</title>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Flarekit monitoring: log in</title><link rel="icon" href="data:,">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head><body>'
         '<form class="login" method="post" action="/dashboard/login"><h1>Flarekit monitoring</h1>'
         '<label for="token">Query token (TELEMETRY_QUERY_TOKEN)</label>'

@@ -30,7 +30,7 @@ function num(v, digits = 0) {
   if (v === null || v === undefined) return "\u2013";
   return Number(v).toLocaleString("en-US", {maximumFractionDigits: digits, minimumFractionDigits: 0});
 }
-const pct = (v) => (v === null || v === undefined ? "\u2013" : (v * 100).toFixed(v < 0.1 ? 2 : 1) + " %");
+const pct = (v) => (v === null || v === undefined ? "\u2013" : (v * 100).toFixed(v < 0.01 ? 2 : 1) + " %");
 const ms = (v) => (v === null || v === undefined ? "\u2013" : num(v, v < 10 ? 1 : 0) + " ms");
 const usd = (v) => "$" + Number(v || 0).toFixed(v >= 1 ? 2 : 4);
 const clock = (t) => new Date(t * 1000).toISOString().slice(11, 16);
@@ -102,6 +102,7 @@ function badge(state) {
 }
 
 function render(stats) {
+  document.body.dataset.window = stats.window;
   setTile("requests", num(stats.requests));
   setTile("rate", num(stats.rate_per_s, 2) + " /s");
   setTile("error_rate", pct(stats.error_rate));
@@ -138,8 +139,10 @@ function render(stats) {
     (r) => pct(r.used)]);
   table("routes", stats.by_route, [(r) => r.route, (r) => num(r.requests), (r) => pct(r.error_rate),
     (r) => ms(r.p95_ms)]);
-  table("slow", stats.slow_requests, [(r) => new Date(r.ts).toISOString().slice(5, 19).replace("T", " "),
-    (r) => `${r.method} ${r.route}`, (r) => r.model || "\u2013", (r) => r.status, (r) => ms(r.duration_ms), traceLink]);
+  table("workers", stats.by_worker, [(r) => r.worker, (r) => num(r.requests), (r) => pct(r.error_rate),
+    (r) => ms(r.p95_ms)]);
+  table("slow", stats.slow_requests.slice(0, 10), [(r) => new Date(r.ts).toISOString().slice(11, 19),
+    (r) => `${r.worker} ${r.route}`, (r) => r.model || "\u2013", (r) => r.status, (r) => ms(r.duration_ms), traceLink]);
   table("incidents", stats.incidents || [], [(r) => r.rule, (r) => r.subject || "\u2013", (r) => r.summary,
     (r) => new Date(r.opened_ms).toISOString().slice(5, 16).replace("T", " ")]);
 }

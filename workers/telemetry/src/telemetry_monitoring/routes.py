@@ -56,7 +56,8 @@ async def login(rc: RequestContext) -> Response:
     body = await rc.request.text()
     token = parse_qs(body[:_MAX_LOGIN_BODY]).get("token", [""])[0]
     if not token or not auth.token_matches(token, rc.env):
-        return _html(login_html("That token is not valid."), status=401)
+        # 200, as form frameworks answer: a 4xx document is a console error in browsers.
+        return _html(login_html("That token is not valid."))
     cookie = auth.session_cookie(rc.env, secure=rc.request.url.startswith("https:"))
     return Response("", status=303, headers={"location": "/dashboard", "set-cookie": cookie, **_NO_STORE})
 
