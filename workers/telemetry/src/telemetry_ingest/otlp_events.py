@@ -1,0 +1,192 @@
+"""OTLP export requests (decoded by `flarekit.otlp`) as events: one per span, data point or log record.
+
+    otel.span    id = trace_id + span_id; timestamp = start time
+    otel.metric  id = request digest + index; timestamp = the point's time
+    otel.log     id = request digest + index; timestamp = time, else observed time
+
+Ids are derived from the request, so an exporter retrying the same export stores nothing new that
+queries would return twice. 64-bit nanosecond times are kept as decimal strings (as in OTLP/JSON;
+JavaScript numbers cannot hold them) beside a `timestamp` in epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from flarekit.otlp import LOGS, METRICS, TRACES, Signal
+from flarekit.otlp.messages import METRIC_DATA_KINDS
+from telemetry_ingest.events import Item, Rejection, make_item
+from telemetry_ingest.timestamps import MAX_TIMESTAMP_MS
+
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+_HEX = frozenset("0123456789abcdef")
+_NS_PER_MS = 1_000_000
+
+
+def _scopes(decoded: dict, signal: Signal) -> Iterator[tuple[dict, dict, list]]:
+    """(resource attributes, scope, items) for every scope of the request."""
+    for group in decoded[signal.resource_key]:
+        resource = group["resource"]["attributes"]
+        for scoped in group[signal.scope_key]:
+            scope = scoped["scope"]
+            described = {"name": scope["name"], "version": scope["version"]}
+            if scope["attributes"]:
+                described["attributes"] = scope["attributes"]
+            yield resource, described, scoped[signal.items_key]
+
+
+def _ms(nanos: int, fallback: int) -> int | None:
+    if not nanos:
+        return fallback
+    ms = nanos // _NS_PER_MS
+    return ms if ms <= MAX_TIMESTAMP_MS else None
+
+
+def _valid_id(value: str, zero: str) -> bool:
+    return len(value) == len(zero) and value != zero and _HEX.issuperset(value)
+
+
+def _span(span: dict, resource: dict, scope: dict, index: int, received_at: int) -> Item | Rejection:
+    trace_id, span_id = span["trace_id"], span["span_id"]
+    if not _valid_id(trace_id, _ZERO_TRACE):
+        return Rejection(index, "span has an invalid trace_id (16 bytes, not all zero)")
+    if not _valid_id(span_id, _ZERO_SPAN):
+        return Rejection(index, "span has an invalid span_id (8 bytes, not all zero)")
+    start, end = span["start_time_unix_nano"], span["end_time_unix_nano"]
+    ts = _ms(start, received_at)
+    if ts is None:
+        return Rejection(index, "span start time is out of range")
+    data = {
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "parent_span_id": span["parent_span_id"],
+        "name": span["name"],
+        "kind": span["kind"],
+        "start_time_unix_nano": str(start),
+        "end_time_unix_nano": str(end),
+        "duration_ms": (end - start) / _NS_PER_MS if end >= start else 0.0,
+        "status": span["status"],
+        "attributes": span["attributes"],
+    }
+    for name in ("trace_state", "flags", "dropped_attributes_count", "dropped_events_count", "dropped_links_count"):
+        if span[name]:
+            data[name] = span[name]
+    if span["events"]:
+        data["events"] = [{**e, "time_unix_nano": str(e["time_unix_nano"])} for e in span["events"]]
+    if span["links"]:
+        data["links"] = span["links"]
+    data["resource"] = resource
+    data["scope"] = scope
+    event_id = trace_id + span_id
+    event = {"id": event_id, "event_type": "otel.span", "timestamp": ts, "received_at": received_at, "data": data}
+    return make_item(event, ts, event_id, "otel.span", data, index)
+
+
+def _points(metric: dict) -> tuple[str | None, dict, list]:
+    for kind in METRIC_DATA_KINDS:
+        body = metric[kind]
+        if body is not None:
+            return kind, body, body["data_points"]
+    return None, {}, []
+
+
+def _point_data(kind: str, body: dict, point: dict) -> dict:
+    data = {key: value for key, value in point.items() if key not in ("as_double", "as_int", "exemplars")}
+    data["start_time_unix_nano"] = str(point["start_time_unix_nano"])
+    data["time_unix_nano"] = str(point["time_unix_nano"])
+    if "as_int" in point:
+        data["value"] = point["as_int"] if point["as_int"] is not None else point["as_double"]
+    if point.get("exemplars"):
+        data["exemplars"] = point["exemplars"]
+    for key in ("aggregation_temporality", "is_monotonic"):
+        if key in body:
+            data[key] = body[key]
+    return data
+
+
+def _metric_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
+    index = 0
+    for resource, scope, metrics in _scopes(decoded, METRICS):
+        for metric in metrics:
+            kind, body, points = _points(metric)
+            for point in points:
+                ts = _ms(point["time_unix_nano"], received_at)
+                if ts is None:
+                    yield Rejection(index, "data point time is out of range")
+                    index += 1
+                    continue
+                data = {
+                    "name": metric["name"],
+                    "description": metric["description"],
+                    "unit": metric["unit"],
+                    "type": kind,
+                }
+                data.update(_point_data(kind, body, point))  # type: ignore[arg-type]
+                if metric["metadata"]:
+                    data["metadata"] = metric["metadata"]
+                data["resource"] = resource
+                data["scope"] = scope
+                event_id = f"{id_prefix}.{index}"
+                event = {
+                    "id": event_id,
+                    "event_type": "otel.metric",
+                    "timestamp": ts,
+                    "received_at": received_at,
+                    "data": data,
+                }
+                yield make_item(event, ts, event_id, "otel.metric", data, index)
+                index += 1
+
+
+def _log_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
+    index = 0
+    for resource, scope, records in _scopes(decoded, LOGS):
+        for record in records:
+            ts = _ms(record["time_unix_nano"] or record["observed_time_unix_nano"], received_at)
+            if ts is None:
+                yield Rejection(index, "log record time is out of range")
+                index += 1
+                continue
+            data = dict(record)
+            data["time_unix_nano"] = str(record["time_unix_nano"])
+            data["observed_time_unix_nano"] = str(record["observed_time_unix_nano"])
+            data["resource"] = resource
+            data["scope"] = scope
+            event_id = f"{id_prefix}.{index}"
+            event = {
+                "id": event_id,
+                "event_type": "otel.log",
+                "timestamp": ts,
+                "received_at": received_at,
+                "data": data,
+            }
+            yield make_item(event, ts, event_id, "otel.log", data, index)
+            index += 1
+
+
+def _span_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
+    index = 0
+    for resource, scope, spans in _scopes(decoded, TRACES):
+        for span in spans:
+            yield _span(span, resource, scope, index, received_at)
+            index += 1
+
+
+CONVERTERS: dict[str, Callable[[dict, int, str], Iterator[Item | Rejection]]] = {
+    "traces": _span_items,
+    "metrics": _metric_items,
+    "logs": _log_items,
+}
+
+
+def otlp_items(signal: Signal, decoded: dict, received_at: int, id_prefix: str) -> tuple[list[Item], list[Rejection]]:
+    """The events of a decoded export request, and the items rejected (by position in the request)."""
+    items: list[Item] = []
+    rejected: list[Rejection] = []
+    for outcome in CONVERTERS[signal.name](decoded, received_at, id_prefix):
+        if type(outcome) is Item:
+            items.append(outcome)
+        else:
+            rejected.append(outcome)  # type: ignore[arg-type]
+    return items, rejected
