@@ -102,3 +102,21 @@ def test_process_environment_overrides_vars_and_secrets(tmp_path):
     assert config.vars["A"] == "from-env"
     assert config.secrets["B"] == "env-secret"
     assert load_worker_config(tmp_path, {}).secrets["B"] == "from-dev-vars"
+
+
+def test_naive_datetimes_cross_rpc_as_utc_whatever_the_machine_zone(monkeypatch):
+    import datetime as dt
+    import time
+
+    from flaresim.rpc_values import transfer
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        moment = dt.datetime(2026, 1, 2, 3, 4, 5, 678000)
+        assert transfer(moment) == moment
+        aware = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        assert transfer(aware) == dt.datetime(2026, 1, 2, 1, 4, 5)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

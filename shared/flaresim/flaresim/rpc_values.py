@@ -95,7 +95,9 @@ def _convert(value: Any) -> Any:
         return memoryview(bytes(value))
     if isinstance(value, _dt.datetime):
         # A JS Date has millisecond precision; it comes back naive, in the Worker's zone (UTC).
-        ms = math.floor(value.timestamp() * 1000)
+        # Naive datetimes mean UTC: that is the time zone Workers run in, whatever this machine's is.
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+        ms = math.floor(aware.timestamp() * 1000)
         return _dt.datetime(1970, 1, 1) + _dt.timedelta(milliseconds=ms)
     if isinstance(value, BaseException):
         return Exception(f"Error: {value}")
