@@ -51,7 +51,7 @@ def _view(conversation_id: str, info: dict[str, Any]) -> dict[str, Any]:
         "system_prompt": settings.get("system_prompt"),
         "metadata": settings.get("metadata") or {},
         "idle_ttl": settings.get("idle_ttl"),
-        "message_count": info.get("messages", 0),
+        "message_count": len(info["messages"]) if isinstance(info.get("messages"), list) else info.get("messages", 0),
         "tokens": info.get("tokens", 0),
         "cost_usd": info.get("cost_usd", 0.0),
     }

@@ -1,0 +1,19 @@
+"""Keeps the events posted to /api/telemetry/ingest (module state: read it from the test)."""
+
+from workers import Response, WorkerEntrypoint
+
+EVENTS = []
+POSTS = []
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.headers.get("authorization") != "Bearer ingest-dev-token":
+            return Response("unauthorized", status=401)
+        status = int(self.env.SINK_STATUS)
+        if status >= 300:
+            return Response("scripted failure", status=status)
+        events = await request.json()
+        POSTS.append(len(events))
+        EVENTS.extend(events)
+        return Response.json({"accepted": len(events), "rejected": 0})
