@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Per-request CPU of monitoring (CPython here): what a Worker spends to observe one request, what
+the MetricsAggregator spends to count it, and what rendering /metrics and /api/stats costs.
+
+Writes its section of docs/performance.md. Under Pyodide expect roughly 3-10x these times.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+import sys
+import timeit
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+# Keep bench/ off the path: bench/flaresim.py would shadow the flaresim package.
+sys.path[:] = [str(ROOT / "shared" / "flarekit")] + [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+
+import flaresim  # noqa: E402, F401 - installs the workers/js shims
+
+_spec = importlib.util.spec_from_file_location("bench_report", BENCH / "report.py")
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
+
+from opentelemetry import trace  # noqa: E402
+
+from flarekit.metrics import prometheus  # noqa: E402
+from flarekit.metrics.observation import Observation  # noqa: E402
+from flarekit.metrics.record import parse_record  # noqa: E402
+from flarekit.metrics.rollup_store import RollupStore  # noqa: E402
+from flarekit.metrics.stats import WINDOWS, build_stats  # noqa: E402
+from flarekit.tracing import otlp_json, otlp_proto  # noqa: E402
+from flarekit.tracing.propagation import extract, inject  # noqa: E402
+from flarekit.tracing.provider import TracerProvider  # noqa: E402
+from flarekit.tracing.sampling import sampler  # noqa: E402
+from flarekit.tracing.semconv import (  # noqa: E402
+    end_genai_span,
+    end_http_server_span,
+    start_genai_span,
+    start_http_server_span,
+)
+
+T0 = 1_790_000_000.0
+HEADERS = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "user-agent": "openai-python/3"}
+
+
+class Sql:
+    def __init__(self) -> None:
+        self.db = sqlite3.connect(":memory:", isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+
+    def exec(self, query: str, *params: Any) -> Any:
+        rows = [dict(r) for r in self.db.execute(query, params).fetchall()]
+        return type("Cursor", (), {"toArray": lambda self: rows})()
+
+
+def per_call_us(fn, number: int) -> float:
+    best = min(timeit.repeat(fn, number=number, repeat=5))
+    return best / number * 1e6
+
+
+def observe_request(tracer) -> dict[str, Any]:
+    """What the observer and the proxy do for one sampled chat completion, minus I/O."""
+    obs = Observation(worker="ai-proxy", method="POST", started_ms=1_790_000_000_000)
+    server = start_http_server_span(tracer, "POST", "https://proxy.example/v1/chat/completions", extract(HEADERS))
+    with trace.use_span(server):
+        genai = start_genai_span(tracer, operation="chat", provider="openai", request_model="gpt-4o-mini", stream=True)
+        inject({}, genai.get_span_context())
+        end_genai_span(genai, response_model="gpt-4o-mini", input_tokens=120, output_tokens=40, finish_reasons=["stop"])
+    obs.set(route="/v1/chat/completions", status=200, model="gpt-4o-mini", provider="openai", key="team-a", cache="miss",
+            input_tokens=120, output_tokens=40, cost_usd=0.000042, ttfb_ms=180.0)  # fmt: skip
+    obs.attempt("openai", "ok", 230.0)
+    end_http_server_span(server, 200, "/v1/chat/completions")
+    return obs.to_record(1_790_000_000_250)
+
+
+def main() -> None:
+    tracer = TracerProvider(sampler("parentbased_traceidratio", 1.0), {"service.name": "ai-proxy"}, clock=lambda: T0)
+    tracer = tracer.get_tracer("flarekit", "0.1.0")
+    unsampled = TracerProvider(sampler("traceidratio", 0.0), {}, clock=lambda: T0).get_tracer("flarekit")
+    record = observe_request(tracer)
+    server = start_http_server_span(tracer, "POST", "https://proxy.example/v1/chat/completions", None)
+    with trace.use_span(server):
+        end_genai_span(start_genai_span(tracer, operation="chat", provider="openai", request_model="m"), input_tokens=1)
+    end_http_server_span(server, 200, "/v1/chat/completions")
+    spans = server.buffer.spans
+    resource = {"service.name": "ai-proxy", "service.version": "0.1.0", "cloud.provider": "cloudflare"}
+
+    store = RollupStore(Sql())
+    counter = iter(range(10**9))
+
+    def apply() -> None:
+        n = next(counter)
+        r = dict(record, ts=1_790_000_000_000 + n * 37, key=f"key-{n % 20}", model=f"model-{n % 5}")
+        store.apply(parse_record(r))
+
+    per_apply = per_call_us(apply, 2000)
+    window = WINDOWS["1h"]
+    since = window.since(T0 + 3600)
+    rows = [
+        ["observe one request (server + GenAI span, record), sampled", f"{per_call_us(lambda: observe_request(tracer), 2000):.1f} µs"],
+        ["observe one request, not sampled", f"{per_call_us(lambda: observe_request(unsampled), 2000):.1f} µs"],
+        ["traceparent extract", f"{per_call_us(lambda: extract(HEADERS), 20000):.1f} µs"],
+        ["OTLP JSON encode (2 spans)", f"{per_call_us(lambda: otlp_json.encode(resource, spans), 5000):.1f} µs"],
+        ["OTLP protobuf encode (2 spans)", f"{per_call_us(lambda: otlp_proto.encode(resource, spans), 5000):.1f} µs"],
+        ["aggregator: validate and count one record (SQLite)", f"{per_apply:.1f} µs (~{1e6 / per_apply:,.0f} records/s)"],
+        ["/metrics render (100 label sets)", f"{per_call_us(lambda: prometheus.render(store.totals()), 20) / 1000:.2f} ms"],
+        ["/api/stats?window=1h build", f"{per_call_us(lambda: build_stats(window, T0 + 3600, store.window('m', since), store.timeline('m', since, 60)), 20) / 1000:.2f} ms"],
+    ]  # fmt: skip
+    body = report.table(["step", "CPU per call"], rows)
+    body += (
+        "\n\nA Worker's share per request is the first line (hot path) plus one encode and one RPC in `waitUntil`; "
+        "the aggregator's line bounds one MetricsAggregator (one object serialises all records)."
+    )
+    report.write_section("monitoring", "Monitoring: per-request cost (bench/monitoring.py)", body)
+
+
+if __name__ == "__main__":
+    main()
