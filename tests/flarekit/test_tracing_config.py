@@ -49,8 +49,13 @@ def test_a_signal_specific_endpoint_is_used_as_is():
     assert config.endpoint == "https://x/custom"
 
 
+class Binding:
+    async def fetch(self, *args, **kwargs):
+        raise NotImplementedError
+
+
 def test_without_an_endpoint_spans_go_over_the_telemetry_binding_as_json():
-    config = tracing_config(env(TELEMETRY=object()), "telegram-bot")
+    config = tracing_config(env(TELEMETRY=Binding()), "telegram-bot")
     assert (config.enabled, config.binding, config.endpoint, config.protocol) == (True, "TELEMETRY", None, "http/json")
     assert config.service_name == "telegram-bot"
 
@@ -59,14 +64,18 @@ def test_with_nowhere_to_send_tracing_is_off():
     assert not tracing_config(env(), "w").enabled
 
 
+def test_a_kv_namespace_named_telemetry_is_not_mistaken_for_the_service_binding():
+    assert not tracing_config(env(TELEMETRY=object()), "telemetry").enabled
+
+
 def test_the_sdk_can_be_disabled():
-    assert not tracing_config(env(TELEMETRY=object(), OTEL_SDK_DISABLED="true"), "w").enabled
+    assert not tracing_config(env(TELEMETRY=Binding(), OTEL_SDK_DISABLED="true"), "w").enabled
 
 
 def test_sampling_ratio_and_content_capture_are_read():
     config = tracing_config(
         env(
-            TELEMETRY=object(),
+            TELEMETRY=Binding(),
             OTEL_TRACES_SAMPLER_ARG="0.25",
             OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="true",
         ),

@@ -34,10 +34,18 @@ async def test_metrics_and_stats_need_the_query_token(monitoring, path, headers)
     assert response.headers.get("www-authenticate", "").startswith("Bearer")
 
 
-async def test_without_a_configured_token_everything_is_refused(load_monitoring, worker_client):
-    telemetry, _app = load_monitoring(telemetry_overrides={"TELEMETRY_QUERY_TOKEN": ""})
+async def test_in_production_without_a_configured_token_everything_is_refused(load_monitoring, worker_client):
+    overrides = {"TELEMETRY_QUERY_TOKEN": "", "ENVIRONMENT": "production"}
+    telemetry, _app = load_monitoring(telemetry_overrides=overrides)
     assert (await worker_client(telemetry).get("/metrics", headers=AUTH)).status == 503
     assert (await worker_client(telemetry).get("/dashboard")).status == 503
+    assert (await worker_client(telemetry).post("/dashboard/login", body="token=x", headers=FORM)).status == 503
+
+
+async def test_in_development_without_a_token_the_dashboard_is_open(load_monitoring, worker_client):
+    telemetry, _app = load_monitoring(telemetry_overrides={"TELEMETRY_QUERY_TOKEN": ""})
+    assert (await worker_client(telemetry).get("/metrics")).status == 200
+    assert 'data-metric="requests"' in await (await worker_client(telemetry).get("/dashboard")).text()
 
 
 async def test_metrics_is_prometheus_text(monitoring):

@@ -37,7 +37,8 @@ class ServiceBindingSink:
 def binding_sink(env: Any, name: str = DEFAULT_BINDING) -> RecordSink | None:
     """The sink over the service binding `name`, or None when the Worker has no such binding."""
     binding = getattr(env, name, None)
-    return ServiceBindingSink(binding) if binding is not None else None
+    # A service binding has `fetch`; the telemetry Worker's own `TELEMETRY` is a KV namespace.
+    return ServiceBindingSink(binding) if binding is not None and callable(getattr(binding, "fetch", None)) else None
 
 
 @dataclass

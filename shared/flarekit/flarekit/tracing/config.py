@@ -78,6 +78,12 @@ def parse_headers(text: str | None, variable: str = "OTEL_EXPORTER_OTLP_HEADERS"
     return tuple(headers)
 
 
+def is_service_binding(value: Any) -> bool:
+    """Whether an env entry is a service binding (it has `fetch`); the telemetry Worker's own
+    `TELEMETRY` is a KV namespace, which must not be mistaken for one."""
+    return value is not None and callable(getattr(value, "fetch", None))
+
+
 def _traces_endpoint(env: Any) -> str | None:
     specific = _var(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     if specific:
@@ -97,7 +103,7 @@ def tracing_config(env: Any, worker: str) -> TracingConfig:
     chosen = sampler(_var(env, "OTEL_TRACES_SAMPLER") or "parentbased_traceidratio", ratio)
     endpoint = _traces_endpoint(env)
     binding_name = _var(env, "OTEL_EXPORTER_SERVICE_BINDING") or DEFAULT_BINDING
-    binding = None if endpoint else binding_name if getattr(env, binding_name, None) is not None else None
+    binding = None if endpoint or not is_service_binding(getattr(env, binding_name, None)) else binding_name
     protocol = (
         _var(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
         or _var(env, "OTEL_EXPORTER_OTLP_PROTOCOL")
