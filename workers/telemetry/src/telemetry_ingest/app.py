@@ -19,6 +19,7 @@ from telemetry_ingest import WORKER_NAME, __version__, routes_ingest, routes_ins
 from telemetry_ingest.config import config_from_env
 from telemetry_ingest.context import error_body
 from telemetry_ingest.cors import cors_headers, preflight
+from telemetry_monitoring import routes as monitoring_routes
 
 
 async def health(rc):
@@ -31,6 +32,7 @@ ROUTE_TABLES = (
     routes_query.ROUTES,
     routes_otlp.ROUTES,
     routes_install.ROUTES,
+    monitoring_routes.ROUTES,  # /metrics, /api/stats, /dashboard (docs/observability.md)
 )
 
 

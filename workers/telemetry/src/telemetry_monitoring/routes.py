@@ -69,10 +69,17 @@ async def logout(rc: RequestContext) -> Response:
 
 
 def register_routes(router: Router) -> Router:
-    """Add the monitoring routes to the telemetry Worker's router."""
-    router.add("GET", "/metrics", metrics)
-    router.add("GET", "/api/stats", stats)
-    router.add("GET", "/dashboard", dashboard)
-    router.add("POST", "/dashboard/login", login)
-    router.add("POST", "/dashboard/logout", logout)
+    """Add the monitoring routes to a router (the test fixture's; the Worker uses ROUTES)."""
+    for method, template, handler in ROUTES:
+        router.add(method, template, handler)
     return router
+
+
+ROUTES = (
+    ("GET", "/metrics", metrics),
+    ("GET", "/api/stats", stats),
+    ("GET", "/dashboard", dashboard),
+    ("POST", "/dashboard/login", login),
+    ("POST", "/dashboard/logout", logout),
+)
+"""(method, template, handler) rows, as the telemetry Worker's ROUTE_TABLES expects."""

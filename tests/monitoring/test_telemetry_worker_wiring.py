@@ -1,0 +1,44 @@
+"""The real telemetry Worker hosts monitoring: records over the service binding are counted, spans
+exported to its OTLP receiver are found by the query API, the dashboard and the cron answer."""
+
+from __future__ import annotations
+
+from monitoring_workers import worker_copy
+from prometheus_client.parser import text_string_to_metric_families
+
+QUERY = {"authorization": "Bearer query-dev-token"}  # .dev.vars.example
+TRACE = "5b8efff798038103d269b633813fc60c"
+
+
+async def test_records_and_spans_reach_the_real_telemetry_worker(
+    flaresim, worker_dirs, worker_client, tmp_path, vendored_wheels
+):
+    telemetry = flaresim.load_worker(worker_dirs["telemetry"])
+    app = flaresim.load_worker(
+        worker_copy("monitoring_app", tmp_path, vendored_wheels),
+        isolates=2,
+        overrides={"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20ingest-dev-token"},
+    )
+    client = worker_client(app)
+    for i in range(20):
+        headers = {"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"} if i == 0 else {}
+        body = {"model": "gpt-4o", "provider": "openai", "key": "team-a", "input_tokens": 7, "cost_usd": 0.002}
+        assert (await client.post("/v1/chat/completions", json=body, headers=headers)).status == 200
+    await flaresim.drain()
+    api = worker_client(telemetry)
+
+    text = await (await api.get("/metrics", headers=QUERY)).text()
+    samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+    assert sum(s.value for s in samples if s.name == "flarekit_requests_total" and s.labels["worker"] == "app") == 20
+    assert sum(s.value for s in samples if s.name == "flarekit_input_tokens_total") == 140
+
+    page = await (await api.get("/api/telemetry/query?event_type=otel.span&limit=1000", headers=QUERY)).json()
+    ours = [e["data"] for e in page["events"] if e["data"]["trace_id"] == TRACE]
+    assert sorted(span["name"] for span in ours) == ["POST /v1/chat/completions", "chat gpt-4o"]
+    server = next(span for span in ours if span["name"] == "POST /v1/chat/completions")
+    assert server["parent_span_id"] == "00f067aa0ba902b7"
+
+    assert (await api.get("/api/stats?window=15m", headers=QUERY)).status == 200
+    assert 'data-metric="requests"' in await (await api.get("/dashboard", headers=QUERY)).text()
+    await telemetry.scheduled("* * * * *")  # alert evaluation with the default rules and no channel
+    assert flaresim.background_failures == 0
