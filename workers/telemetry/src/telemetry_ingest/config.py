@@ -22,7 +22,9 @@ _VARIABLES = (
     "TELEMETRY_TTL_SECONDS",
     "TELEMETRY_CORS_ORIGINS",
     "INSTALL_SCRIPT_URL",
+    "TELEMETRY_KV_RETRY_BASE_MS",
 )
+DEFAULT_RETRY_BASE_MS = 100  # KV retries wait 100, 200, 400 ms
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class TelemetryConfig:
     ttl_seconds: int
     cors_origins: tuple[str, ...]  # ("*",) allows any origin; () sends no CORS headers
     install_script_url: str | None
+    retry_delays: tuple[float, ...] = (0.1, 0.2, 0.4)  # seconds before each retry of a failed KV call
 
     @property
     def production(self) -> bool:
@@ -64,7 +67,7 @@ def _text(value: Any) -> str | None:
 
 @lru_cache(maxsize=8)
 def _parse(values: tuple[str | None, ...]) -> TelemetryConfig:
-    environment, ingest, query, ttl_text, cors, install = values
+    environment, ingest, query, ttl_text, cors, install, retry_text = values
     ttl = DEFAULT_TTL_SECONDS
     if ttl_text is not None:
         try:
@@ -80,6 +83,7 @@ def _parse(values: tuple[str | None, ...]) -> TelemetryConfig:
     origins = tuple(o.strip().rstrip("/") for o in (cors or "").split(",") if o.strip())
     if install is not None and not install.startswith(("https://", "http://")):
         raise ConfigurationError(f"INSTALL_SCRIPT_URL must be an http(s) URL, got {install!r}")
+    base = _whole_number("TELEMETRY_KV_RETRY_BASE_MS", retry_text, DEFAULT_RETRY_BASE_MS)
     return TelemetryConfig(
         environment=(environment or "production").lower(),
         ingest_token=Secret(ingest) if ingest else None,
@@ -87,4 +91,13 @@ def _parse(values: tuple[str | None, ...]) -> TelemetryConfig:
         ttl_seconds=ttl,
         cors_origins=origins,
         install_script_url=install,
+        retry_delays=tuple(base * factor / 1000 for factor in (1, 2, 4)),
     )
+
+
+def _whole_number(name: str, text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number, got {text!r}")
+    return int(text)

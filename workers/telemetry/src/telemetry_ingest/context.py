@@ -12,6 +12,7 @@ from flarekit.http.request_context import RequestContext
 from telemetry_ingest.auth import Scope, check_bearer
 from telemetry_ingest.config import TelemetryConfig, config_from_env
 from telemetry_ingest.store import KVSession
+from telemetry_monitoring.auth import has_dashboard_session
 
 JSON_TYPE = "application/json"
 
@@ -30,10 +31,12 @@ def session_of(rc: RequestContext, config: TelemetryConfig) -> KVSession:
             code="configuration_error",
             type="server_error",
         )
-    return KVSession(kv, config.ttl_seconds)
+    return KVSession(kv, config.ttl_seconds, config.retry_delays)
 
 
 def authorize(rc: RequestContext, config: TelemetryConfig, scope: Scope) -> None:
+    if scope is Scope.QUERY and has_dashboard_session(rc.headers, rc.env):
+        return  # a browser logged in to /dashboard: its cookie stands for the query token (telemetry_monitoring.auth)
     check_bearer(config, scope, rc.headers.get("authorization"))
 
 

@@ -43,9 +43,16 @@ def retryable(error: BaseException) -> bool:
 class KVSession:
     """One request's access to the TELEMETRY namespace."""
 
-    def __init__(self, kv: KVNamespace, ttl_seconds: int, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        kv: KVNamespace,
+        ttl_seconds: int,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS_SECONDS,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.kv = kv
         self.ttl_seconds = ttl_seconds
+        self.retry_delays = retry_delays
         self.operations = 0
         self.retries = 0
         self._sleep = sleep
@@ -57,7 +64,7 @@ class KVSession:
         self.operations += operations
 
     async def _with_retries(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
-        for delay in (*RETRY_DELAYS_SECONDS, None):
+        for delay in (*self.retry_delays, None):
             try:
                 return await call()
             except Exception as error:  # JsException from the binding, OSError on the network
