@@ -42,3 +42,15 @@ async def test_records_and_spans_reach_the_real_telemetry_worker(
     assert 'data-metric="requests"' in await (await api.get("/dashboard", headers=QUERY)).text()
     await telemetry.scheduled("* * * * *")  # alert evaluation with the default rules and no channel
     assert flaresim.background_failures == 0
+
+
+async def test_the_dashboard_login_also_opens_the_query_api_for_the_browser(flaresim, worker_dirs, worker_client):
+    api = worker_client(flaresim.load_worker(worker_dirs["telemetry"]))
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    login = await api.post("/dashboard/login", body="token=query-dev-token", headers=form)
+    session = {"cookie": login.headers.get("set-cookie").split(";")[0]}
+    assert (await api.get("/api/telemetry/errors?limit=10", headers=session)).status == 200
+    assert (await api.get("/api/telemetry/query?event_type=otel.span", headers=session)).status == 200
+    assert (await api.get("/api/telemetry/errors", headers={"cookie": "flarekit_dashboard=forged"})).status == 401
+    ingest = await api.post("/api/telemetry/ingest", json={"event_type": "x", "data": {}}, headers=session)
+    assert ingest.status == 401  # the session reads; it never writes
