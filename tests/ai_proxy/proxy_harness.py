@@ -13,7 +13,7 @@ from upstreams import FakeOpenAI
 
 DEV_KEY = "sk-flarekit-dev"
 FAST_ROUTING = {
-    "timeouts": {"connect_ms": 400, "first_byte_ms": 400, "total_ms": 4000},
+    "timeouts": {"connect_ms": 1000, "first_byte_ms": 1000, "total_ms": 6000},
     "retry": {"max_attempts": 3, "base_delay_ms": 5, "max_delay_ms": 20},
 }
 

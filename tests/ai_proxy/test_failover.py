@@ -40,7 +40,7 @@ async def test_every_deployment_down_is_a_clean_error_within_the_deadline(start_
     started = time.monotonic()
     with pytest.raises(openai.APIStatusError) as caught:
         await _ask(proxy.client(), stream=False)
-    assert time.monotonic() - started < 4.0  # routing.timeouts.total_ms
+    assert time.monotonic() - started < 6.0  # routing.timeouts.total_ms
     assert caught.value.status_code == status
     assert caught.value.body["type"] in ("upstream_error", "timeout", "api_connection_error")
     assert primary.count + backup.count == 3  # routing.retry.max_attempts

@@ -21,6 +21,7 @@ from pyodide.ffi import JsException, JsProxy
 from flaresim.js_coercion import js_string
 
 from ._streams import ArrayBuffer, ReadableStream, TransformStream, Uint8Array, WritableStream
+from ._websockets import WebSocketPair
 
 __all__ = [
     "JSON",
@@ -32,6 +33,7 @@ __all__ = [
     "ReadableStream",
     "TransformStream",
     "Uint8Array",
+    "WebSocketPair",
     "WritableStream",
     "console",
     "queueMicrotask",
