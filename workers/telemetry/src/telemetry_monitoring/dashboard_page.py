@@ -37,6 +37,9 @@ td,th{padding:3px 6px;border-bottom:1px solid #eef0f3;overflow-wrap:anywhere}
 form.login{max-width:340px;margin:12vh auto;background:#fff;padding:24px;border-radius:8px;box-shadow:0 1px 3px #0003}
 form.login input{width:100%;padding:8px;margin:8px 0 12px}form.login button{padding:8px 14px}.error{color:#c0392b}
 form.logout{margin:0}
+.span-row{display:grid;grid-template-columns:minmax(180px,28%) 70px 1fr;gap:8px;align-items:center;font-size:12.5px}
+.track{background:#eef0f3;height:10px;border-radius:3px}.bar{background:#2f7ed8;height:10px;border-radius:3px}
+.bar.failed{background:#d8432f}#trace-panel[hidden]{display:none}h2 code{text-transform:none}.card.wide{grid-column:span 2}
 """
 
 
@@ -53,10 +56,10 @@ def _chart(chart_id: str, title: str) -> str:
     )
 
 
-def _table(table_id: str, title: str, headings: list[str]) -> str:
+def _table(table_id: str, title: str, headings: list[str], wide: bool = False) -> str:
     head = "".join(f"<th>{h}</th>" for h in headings)
     return (
-        f'<div class="card"><h2>{title}</h2><table id="{table_id}" data-rows="0">'
+        f'<div class="card{" wide" if wide else ""}"><h2>{title}</h2><table id="{table_id}" data-rows="0">'
         f"<thead><tr>{head}</tr></thead><tbody></tbody></table></div>"
     )
 
@@ -108,7 +111,9 @@ def dashboard_html(refresh_ms: int = 15000) -> str:
             _table("budgets", "Budgets", ["key", "period", "spent", "limit", "used"]),
             _table("routes", "Routes", ["route", "requests", "errors", "p95"]),
             _table("error-groups", "Top error groups", ["error", "count", "last seen"]),
-            _table("slow", "Recent slow requests", ["time (UTC)", "request", "model", "status", "duration", "trace"]),
+            _table(
+                "slow", "Recent slow requests", ["time (UTC)", "request", "model", "status", "duration", "trace"], True
+            ),
         ]
     )
     windows = "".join(f'<button type="button" data-window="{w}">{w}</button>' for w in ("15m", "1h", "24h", "7d"))
@@ -123,6 +128,8 @@ def dashboard_html(refresh_ms: int = 15000) -> str:
         '<form class="logout" method="post" action="/dashboard/logout">'
         '<button type="submit">log out</button></form></header>'
         f'<main><section class="tiles">{tiles}</section><section class="charts">{charts}</section>'
+        '<section class="card" id="trace-panel" data-spans="0" hidden><h2>Trace <code id="trace-id"></code></h2>'
+        '<div id="trace-spans"></div></section>'
         f'<section class="tables">{tables}</section></main><script>{SCRIPT}</script></body></html>'
     )
 

@@ -94,7 +94,57 @@ function traceLink(row) {
   const from = row.ts - 3600000, to = row.ts + 3600000;
   const href = TRACE_URL.replace("{trace_id}", encodeURIComponent(row.trace_id))
     .replace("{start}", String(from)).replace("{end}", String(to));
-  return el("a", {href, class: "trace"}, row.trace_id.slice(0, 12) + "…");
+  const link = el("a", {href, class: "trace"}, row.trace_id.slice(0, 12) + "\u2026");
+  link.addEventListener("click", (event) => { event.preventDefault(); showTrace(row.trace_id, row.ts); });
+  return link;
+}
+
+async function traceSpans(traceId, ts) {
+  // The query API returns span events by time; keep this trace's (a few pages at most).
+  const spans = [];
+  let cursor = null;
+  for (let page = 0; page < 10; page += 1) {
+    let url = `/api/telemetry/query?event_type=otel.span&start=${ts - 600000}&end=${ts + 600000}&limit=1000`;
+    if (cursor) url += "&cursor=" + encodeURIComponent(cursor);
+    const body = await getJSON(url, false);
+    for (const event of body.events || []) if (event.data && event.data.trace_id === traceId) spans.push(event.data);
+    cursor = body.cursor;
+    if (!cursor) break;
+  }
+  return spans;
+}
+
+async function showTrace(traceId, ts) {
+  const panel = document.getElementById("trace-panel");
+  const list = document.getElementById("trace-spans");
+  panel.hidden = false;
+  document.getElementById("trace-id").textContent = traceId;
+  list.replaceChildren(el("p", {}, "loading\u2026"));
+  panel.scrollIntoView({block: "nearest"});
+  let spans;
+  try {
+    spans = await traceSpans(traceId, ts);
+  } catch (error) {
+    list.replaceChildren(el("p", {class: "error"}, "trace unavailable: " + error.message));
+    return;
+  }
+  if (!spans.length) { list.replaceChildren(el("p", {}, "no spans stored for this trace")); return; }
+  const start = (s) => Number(BigInt(s.start_time_unix_nano) / 1000n) / 1000;
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  const depth = (s, n = 0) => (byId.has(s.parent_span_id) && n < 32 ? depth(byId.get(s.parent_span_id), n + 1) : n);
+  spans.sort((a, b) => start(a) - start(b) || depth(a) - depth(b));
+  const t0 = start(spans[0]);
+  const total = Math.max(...spans.map((s) => start(s) - t0 + s.duration_ms), 1);
+  list.replaceChildren(...spans.map((s) => {
+    const left = ((start(s) - t0) / total) * 100, width = Math.max((s.duration_ms / total) * 100, 0.5);
+    const bar = el("div", {class: "bar" + (s.status && s.status.code === 2 ? " failed" : ""),
+      style: `margin-left:${left.toFixed(2)}%;width:${width.toFixed(2)}%`});
+    const service = (s.resource && s.resource["service.name"]) || "?";
+    const name = el("span", {class: "span-name", style: `padding-left:${depth(s) * 12}px`}, `${service} \u00b7 ${s.name}`);
+    return el("div", {class: "span-row"}, name,
+      el("span", {class: "span-time"}, ms(s.duration_ms)), el("div", {class: "track"}, bar));
+  }));
+  panel.dataset.spans = String(spans.length);
 }
 
 function badge(state) {
@@ -149,7 +199,7 @@ function render(stats) {
 
 function renderErrors(body) {
   const groups = (body && (body.groups || body.errors)) || [];
-  table("error-groups", groups.slice(0, 10), [(g) => g.message || g.fingerprint || "\u2013", (g) => num(g.count),
+  table("error-groups", groups.slice(0, 10), [(g) => [g.type, g.message].filter(Boolean).join(": ") || g.fingerprint || "\u2013", (g) => num(g.count),
     (g) => g.last_seen ? new Date(g.last_seen).toISOString().slice(5, 19).replace("T", " ") : "\u2013"]);
 }
 
