@@ -8,7 +8,7 @@ updates that arrive are stored and picked up by the same drain. An alarm brings 
 when a delayed delivery (429, backoff) is due or when work was left unfinished.
 
 RPC (positional arguments, JSON-like values):
-    accept(chat_id, update)   -> {"accepted": bool}   False for a redelivered update_id
+    accept(chat_id, update_id, body) -> bool   False for a redelivered update_id
     drain()                   -> {"processed": n}
     notify(chat_id, markdown) -> {"queued": n}        a message from the operator (alerts)
     stats()                   -> {"pending_updates", "outbox", "counters": {...}}
@@ -27,7 +27,6 @@ from telegram_bot.bot_api import BotApi
 from telegram_bot.chat import Chat
 from telegram_bot.config import config_for
 from telegram_bot.handling import handle_update
-from telegram_bot.updates import update_id_of
 
 log = logging.getLogger("telegram_bot.chat_session")
 
@@ -45,29 +44,35 @@ class ChatSession(DurableObject):
         self._sql.exec(outbox.SCHEMA)
         self._busy = False
         self._api: BotApi | None = None
+        # Kept in memory so the webhook's hot path costs one SQL statement (both also live in storage).
+        self._chat_id: int | None = session_store.get_setting(self._sql, "chat_id")
+        self._alarm_set: bool | None = None  # unknown until asked
+
+    def _remember_chat(self, chat_id: int) -> None:
+        if self._chat_id is None:
+            self._chat_id = int(chat_id)
+            session_store.set_setting(self._sql, "chat_id", self._chat_id)
 
     def _chat(self) -> Chat | None:
-        chat_id = session_store.get_setting(self._sql, "chat_id")
-        if chat_id is None:
+        if self._chat_id is None:
             return None
         config = config_for(self.env)
         if self._api is None:
             self._api = BotApi(config.api_base, config.bot_token)
-        return Chat(int(chat_id), config, self.env, self._sql, self._api, clock.now)
+        return Chat(self._chat_id, config, self.env, self._sql, self._api, clock.now)
 
-    async def accept(self, chat_id: int, update: dict[str, Any]) -> dict[str, Any]:
-        """Store an update for handling; `accepted` is False when its update_id was already received."""
-        update_id = update_id_of(update)
-        if update_id is None:
-            return {"accepted": False}
+    async def accept(self, chat_id: int, update_id: int, body: str) -> bool:
+        """Store an update (its JSON text) for handling; False for an update_id already received."""
         now = clock.now_ms()
-        fresh = session_store.record(self._sql, update_id, dict(update), now)
+        fresh = session_store.record(self._sql, update_id, body, now)
         if fresh:
-            if session_store.get_setting(self._sql, "chat_id") is None:
-                session_store.set_setting(self._sql, "chat_id", int(chat_id))
-            if await self.ctx.storage.getAlarm() is None:
+            self._remember_chat(chat_id)
+            if self._alarm_set is None:
+                self._alarm_set = await self.ctx.storage.getAlarm() is not None
+            if not self._alarm_set:
                 await self.ctx.storage.setAlarm(now + RESUME_AFTER_MS)
-        return {"accepted": fresh}
+                self._alarm_set = True
+        return fresh
 
     async def drain(self) -> dict[str, Any]:
         """Handle stored updates in order and deliver what is due; a second caller returns at once."""
@@ -114,14 +119,15 @@ class ChatSession(DurableObject):
             await self.ctx.storage.setAlarm(min(due))
         else:
             await self.ctx.storage.deleteAlarm()
+        self._alarm_set = bool(due)
 
     async def alarm(self, alarm_info: Any = None) -> None:
+        self._alarm_set = False  # it is running now; drain() sets the next one if needed
         await self.drain()
 
     async def notify(self, chat_id: int, markdown: str) -> dict[str, Any]:
         """Queue and deliver a message from the operator (alerts, announcements)."""
-        if session_store.get_setting(self._sql, "chat_id") is None:
-            session_store.set_setting(self._sql, "chat_id", int(chat_id))
+        self._remember_chat(chat_id)
         items = replies.notice(int(chat_id), str(markdown))
         outbox.enqueue(self._sql, items, clock.now_ms())
         await self.drain()

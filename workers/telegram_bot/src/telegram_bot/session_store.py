@@ -25,13 +25,13 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-def record(sql: Any, update_id: int, update: dict[str, Any], now_ms: int) -> bool:
-    """Store an update for processing; False if this `update_id` was seen before (a redelivery)."""
+def record(sql: Any, update_id: int, body: str, now_ms: int) -> bool:
+    """Store an update (its JSON text) for processing; False if this `update_id` was seen before."""
     inserted = sql.exec(
         "INSERT INTO updates (update_id, body, received_ms) VALUES (?, ?, ?) "
         "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
         update_id,
-        json.dumps(update, separators=(",", ":"), ensure_ascii=False),
+        body,
         now_ms,
     ).toArray()
     return len(inserted) > 0

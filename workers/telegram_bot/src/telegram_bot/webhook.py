@@ -60,7 +60,8 @@ async def _work(stub: Any) -> None:
 
 async def telegram_webhook(rc: Any) -> Response:
     config = config_for(rc.env)
-    check_secret(config, rc.headers.get(SECRET_HEADER))
+    # One header read straight from the JS Headers: cheaper than building the whole mapping.
+    check_secret(config, rc.request.js_object.headers.get(SECRET_HEADER))
     raw = await rc.request.text()
     try:
         update = json.loads(raw)
@@ -71,12 +72,13 @@ async def telegram_webhook(rc: Any) -> Response:
         log.warning("webhook: ignoring JSON that is not an Update object")
         return _ok()
     chat_id = chat_id_of(update)
-    if chat_id is None or update_id_of(update) is None or not wanted(config, update):
+    update_id = update_id_of(update)
+    if chat_id is None or update_id is None or not wanted(config, update):
         return _ok()
     namespace = rc.env.CHATS
     stub = namespace.get(namespace.idFromName(str(chat_id)))
     # Stored before we answer: if the chat's object cannot take it, Telegram gets a 5xx and redelivers.
-    result = await stub.accept(chat_id, update)
-    if result["accepted"]:
+    # The body goes as the text it came in: a string crosses RPC far cheaper than a nested dict.
+    if await stub.accept(chat_id, update_id, raw):
         rc.ctx.waitUntil(_work(stub))
     return _ok()
