@@ -123,3 +123,14 @@ async def test_in_a_private_chat_the_answer_streams_into_a_placeholder_that_ends
 def chat_session(runtime, chat_id):
     namespace = runtime.worker("telegram-bot").isolates[0].env.CHATS
     return namespace.get(namespace.idFromName(str(chat_id)))
+
+
+async def test_a_long_streamed_answer_ends_as_the_placeholder_plus_further_messages(bot, updates, scripted_model):
+    scripted_model.answers.append("\n\n".join(f"Paragraph {i}: " + "words " * 120 for i in range(12)))
+    await bot.send(updates.text("write a lot"))
+    shown = bot.answers(CHAT)
+    assert len(shown) >= 2
+    assert shown[0].startswith("Paragraph 0") and shown[-1].startswith("Paragraph")
+    assert all(len(text) <= 4096 for text in shown)
+    assert sum(text.count("Paragraph") for text in shown) == 12
+    assert bot.api.calls_of("editMessageText")[-1].params["message_id"] == 1

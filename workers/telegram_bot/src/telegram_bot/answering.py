@@ -26,6 +26,8 @@ from telegram_bot.streaming import StreamEditor
 log = logging.getLogger("telegram_bot.answering")
 
 TYPING_EVERY_SECONDS = 4.0  # Telegram shows "typing…" for at most 5 s
+# Without BOT_MODEL the proxy's first model is used; the list is asked again after a day.
+DEFAULT_MODEL_KEPT_MS = 86_400_000
 
 
 async def model_of(chat: Chat, settings: dict[str, Any] | None) -> str:
@@ -36,12 +38,12 @@ async def model_of(chat: Chat, settings: dict[str, Any] | None) -> str:
     if chat.config.model:
         return chat.config.model
     known = session_store.get_setting(chat.sql, "proxy_default_model")
-    if known:
-        return str(known)
+    if isinstance(known, dict) and chat.now_ms() - int(known.get("at_ms", 0)) < DEFAULT_MODEL_KEPT_MS:
+        return str(known["model"])
     models = await proxy_client.list_models(chat.env.PROXY, chat.config.proxy_key)
     if not models:
         raise ProxyError("unavailable", "the proxy offers no models")
-    session_store.set_setting(chat.sql, "proxy_default_model", models[0])
+    session_store.set_setting(chat.sql, "proxy_default_model", {"model": models[0], "at_ms": chat.now_ms()})
     return models[0]
 
 
