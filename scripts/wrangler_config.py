@@ -71,7 +71,9 @@ def fix(path: Path, shared: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--fix", action="store_true", help="rewrite date, flags and KV ids from the root file")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="report disagreements (the default)")
+    mode.add_argument("--fix", action="store_true", help="rewrite date, flags and KV ids from the root file")
     args = parser.parse_args()
     shared = load(ROOT / "wrangler.toml")
     if args.fix:

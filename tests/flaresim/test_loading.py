@@ -79,6 +79,16 @@ async def test_rpc_over_a_service_binding_converts_values_as_production(flaresim
         await binding.echo({"nested": [(1, 2)]})
 
 
+async def test_an_exception_in_the_called_worker_arrives_as_a_js_error_with_its_traceback(flaresim):
+    from pyodide.ffi import JsException
+
+    from flaresim.runtime import ServiceBinding
+
+    flaresim.load_worker(FIXTURES / "counter_worker")
+    with pytest.raises(JsException, match="ValueError: callee broke"):
+        await ServiceBinding(flaresim, "counter-worker", None).fail()
+
+
 async def test_unknown_service_names_what_is_loaded(flaresim):
     from flaresim.runtime import ServiceBinding
 

@@ -21,6 +21,7 @@ from flaresim.analytics_engine import AnalyticsEngineStore
 from flaresim.clock import Clock, SystemClock
 from flaresim.config import WorkerConfig, load_worker_config
 from flaresim.durable_objects import DurableObjectRegistry
+from flaresim.durable_objects.handlers import callee_error
 from flaresim.isolate import Isolate
 from flaresim.kv import KVStore
 from flaresim.outbound import Outbound
@@ -80,7 +81,12 @@ class ServiceBinding:
         from workers import Request
 
         request = resource if isinstance(resource, Request) and not options else Request(resource, **options)
-        return await self._runtime.worker(self._service).fetch(request, self._entrypoint)
+        host = self._runtime.worker(self._service)
+        try:
+            return await host.fetch(request, self._entrypoint)
+        except Exception as error:
+            # Another isolate's exception arrives as a JS error carrying its traceback, never as itself.
+            raise callee_error(error) from None
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         if name.startswith("__"):
@@ -90,7 +96,11 @@ class ServiceBinding:
             # Pyodide passes keyword arguments to JS as one trailing object.
             sent = [transfer(a) for a in args] + ([transfer(kwargs)] if kwargs else [])
             host = self._runtime.worker(self._service)
-            return transfer(await host.call(self._entrypoint, name, sent))
+            try:
+                result = await host.call(self._entrypoint, name, sent)
+            except Exception as error:
+                raise callee_error(error) from None
+            return transfer(result)
 
         return call
 
