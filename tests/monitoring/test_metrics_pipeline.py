@@ -77,3 +77,39 @@ async def test_old_buckets_are_pruned_by_the_alarm_but_totals_remain(load_monito
         )
         == 5
     )
+
+
+def _app_samples(text, name):
+    return [
+        s
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == name and s.labels.get("worker") == "app"
+    ]
+
+
+async def test_a_streamed_response_is_recorded_when_the_stream_ends_with_its_usage(
+    load_monitoring, worker_client, flaresim
+):
+    telemetry, app = load_monitoring()
+    response = await worker_client(app).post("/v1/stream", json={"chunks": 4})
+    assert response.status == 200
+    assert (await response.text()).count("data: ") == 4
+    await flaresim.drain()
+    text = await (await worker_client(telemetry).get("/metrics", headers=AUTH)).text()
+    assert [s.value for s in _app_samples(text, "flarekit_output_tokens_total")] == [4]
+    (requests,) = _app_samples(text, "flarekit_requests_total")
+    assert requests.labels["route"] == "/v1/stream" and requests.value == 1
+
+
+async def test_a_handler_that_raises_is_counted_as_a_500_with_its_error_type(load_monitoring, worker_client, flaresim):
+    telemetry, app = load_monitoring()
+    try:
+        response = await worker_client(app).get("/boom")
+        assert response.status == 500
+    except RuntimeError as error:  # flaresim passes the Worker's exception on, as workerd's 1101 would
+        assert "handler failed" in str(error)
+    await flaresim.drain()
+    text = await (await worker_client(telemetry).get("/metrics", headers=AUTH)).text()
+    (errors,) = _app_samples(text, "flarekit_request_errors_total")
+    assert (errors.labels["route"], errors.labels["status"], errors.value) == ("/boom", "500", 1)
