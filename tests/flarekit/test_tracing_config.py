@@ -96,3 +96,22 @@ def test_sampling_ratio_and_content_capture_are_read():
 def test_bad_values_are_errors_naming_the_variable(values, variable):
     with pytest.raises(ConfigurationError, match=variable):
         tracing_config(env(**values), "w")
+
+
+def test_over_the_binding_the_ingest_token_is_sent_unless_a_header_sets_authorization():
+    config = tracing_config(env(TELEMETRY=Binding(), TELEMETRY_INGEST_TOKEN="ingest-tok"), "ai-proxy")
+    assert [(k, str(v)) for k, v in config.headers] == [("authorization", "Bearer ingest-tok")]
+    explicit = tracing_config(
+        env(
+            TELEMETRY=Binding(),
+            TELEMETRY_INGEST_TOKEN="ingest-tok",
+            OTEL_EXPORTER_OTLP_HEADERS="Authorization=Basic%20x",
+        ),
+        "ai-proxy",
+    )
+    assert [(k, str(v)) for k, v in explicit.headers] == [("authorization", "Basic x")]
+
+
+def test_the_ingest_token_is_never_sent_to_a_foreign_endpoint():
+    config = tracing_config(env(OTEL_EXPORTER_OTLP_ENDPOINT="https://c:4318", TELEMETRY_INGEST_TOKEN="t"), "w")
+    assert config.headers == ()

@@ -17,7 +17,7 @@ async def test_records_and_spans_reach_the_real_telemetry_worker(
     app = flaresim.load_worker(
         worker_copy("monitoring_app", tmp_path, vendored_wheels),
         isolates=2,
-        overrides={"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20ingest-dev-token"},
+        overrides={"TELEMETRY_INGEST_TOKEN": "ingest-dev-token"},  # the token the proxy holds for its records
     )
     client = worker_client(app)
     for i in range(20):

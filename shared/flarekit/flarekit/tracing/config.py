@@ -11,6 +11,7 @@
 | OTEL_EXPORTER_OTLP_(TRACES_)HEADERS | | `k=v,k2=v2`, values percent-decoded |
 | OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL | http/json over the binding, http/protobuf to a URL | encoding |
 | OTEL_EXPORTER_SERVICE_BINDING | TELEMETRY | service binding used when no endpoint is set |
+| TELEMETRY_INGEST_TOKEN | | sent as the bearer token over the binding unless a header sets one |
 | OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT | false | record prompts and completions |
 """
 
@@ -114,6 +115,11 @@ def tracing_config(env: Any, worker: str) -> TracingConfig:
     headers = parse_headers(_var(env, "OTEL_EXPORTER_OTLP_HEADERS")) + parse_headers(
         _var(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
     )
+    ingest_token = _var(env, "TELEMETRY_INGEST_TOKEN")
+    if binding is not None and ingest_token and not any(name == "authorization" for name, _ in headers):
+        # The telemetry Worker's /v1/traces wants its ingest token, which the Workers that send it
+        # records already hold: no second copy of it in OTEL_EXPORTER_OTLP_HEADERS.
+        headers += (("authorization", Secret(f"Bearer {ingest_token}")),)
     capture = (_var(env, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT") or "false").lower() in _TRUE
     return TracingConfig(
         enabled=not disabled and (endpoint is not None or binding is not None),
