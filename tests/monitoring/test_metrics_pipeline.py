@@ -67,6 +67,12 @@ async def test_old_buckets_are_pruned_by_the_alarm_but_totals_remain(load_monito
     await flaresim.advance(8 * 86400)
     counts = await rows()
     assert counts["rollup_h"] == 0 and counts["slow"] == 0 and counts["rollup_t"] > 0
+    # Nothing left to prune: the alarm stopped; the next record arms it again.
+    await worker_client(app).post("/v1/chat/completions", json={"model": "m"})
+    await flaresim.drain()
+    assert (await rows())["rollup_m"] > 0
+    await flaresim.advance(27 * 3600)
+    assert (await rows())["rollup_m"] == 0
     text = await (await stats_client.get("/metrics", headers=AUTH)).text()
     assert (
         sum(

@@ -117,6 +117,11 @@ class MetricsAggregator(DurableObject):
         return self.store.row_counts()
 
     async def alarm(self, alarm_info: Any = None) -> None:
-        """Prune expired buckets, then come back later."""
-        self.store.prune(now())
-        await self.ctx.storage.setAlarm(int(now() * 1000) + PRUNE_INTERVAL_MS)
+        """Prune expired buckets, then come back later while any remain (the next record re-arms it)."""
+        store = self.store
+        store.prune(now())
+        counts = store.row_counts()
+        if counts["rollup_m"] or counts["rollup_h"] or counts["slow"]:
+            await self.ctx.storage.setAlarm(int(now() * 1000) + PRUNE_INTERVAL_MS)
+        else:
+            self._alarm_checked = False
