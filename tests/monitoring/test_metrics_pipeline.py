@@ -81,7 +81,7 @@ async def test_old_buckets_are_pruned_by_the_alarm_but_totals_remain(load_monito
             for s in f.samples
             if s.name == "flarekit_requests_total" and s.labels["worker"] == "app"
         )
-        == 5
+        == 6
     )
 
 
