@@ -15,6 +15,9 @@ from typing import Any
 
 from flarekit.metrics.record import MAX_ATTEMPTS, MAX_CIRCUITS, request_record
 
+MAX_HOLD_S = 600.0
+"""Longest a held record waits for its stream to end (a stream that forgot `release()`)."""
+
 
 @dataclass
 class Observation:
@@ -70,9 +73,14 @@ class Observation:
         if self._done is not None:
             self._done.set()
 
-    async def wait_released(self) -> None:
-        if self._done is not None:
-            await self._done.wait()
+    async def wait_released(self, timeout_s: float = MAX_HOLD_S) -> None:
+        """Wait for `release()`; a stream that never says it ended is recorded after `timeout_s`."""
+        if self._done is None:
+            return
+        try:
+            await asyncio.wait_for(self._done.wait(), timeout_s)
+        except TimeoutError:
+            self.error_type = self.error_type or "stream_not_released"
 
     def to_record(self, ended_ms: int, export_failures: int = 0) -> dict[str, Any]:
         """The request record to send."""

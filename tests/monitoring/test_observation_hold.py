@@ -1,0 +1,30 @@
+"""A held observation (a stream still running) waits for release(), but not forever."""
+
+from __future__ import annotations
+
+import asyncio
+
+from flarekit.metrics.observation import Observation
+
+
+async def test_a_held_record_waits_for_the_stream_to_end():
+    obs = Observation(worker="ai-proxy", method="POST", started_ms=0)
+    obs.hold()
+    waiter = asyncio.ensure_future(obs.wait_released())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    obs.release()
+    await waiter
+    assert obs.error_type == ""
+
+
+async def test_a_stream_that_never_releases_is_recorded_with_an_error_type():
+    obs = Observation(worker="ai-proxy", method="POST", started_ms=0)
+    obs.hold()
+    await obs.wait_released(timeout_s=0.01)
+    assert obs.error_type == "stream_not_released"
+
+
+async def test_an_unheld_observation_does_not_wait():
+    obs = Observation(worker="ai-proxy", method="GET", started_ms=0)
+    await asyncio.wait_for(obs.wait_released(), 1)
