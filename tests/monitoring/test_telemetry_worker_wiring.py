@@ -6,6 +6,8 @@ from __future__ import annotations
 from monitoring_workers import worker_copy
 from prometheus_client.parser import text_string_to_metric_families
 
+from flaresim.testing import serve_workers
+
 QUERY = {"authorization": "Bearer query-dev-token"}  # .dev.vars.example
 TRACE = "5b8efff798038103d269b633813fc60c"
 
@@ -54,3 +56,26 @@ async def test_the_dashboard_login_also_opens_the_query_api_for_the_browser(flar
     assert (await api.get("/api/telemetry/errors", headers={"cookie": "flarekit_dashboard=forged"})).status == 401
     ingest = await api.post("/api/telemetry/ingest", json={"event_type": "x", "data": {}}, headers=session)
     assert ingest.status == 401  # the session reads; it never writes
+
+
+async def test_protobuf_spans_sent_to_an_endpoint_are_read_by_the_telemetry_otlp_receiver(
+    flaresim, worker_dirs, worker_client, tmp_path, vendored_wheels
+):
+    telemetry = flaresim.load_worker(worker_dirs["telemetry"])
+    async with serve_workers(telemetry) as urls:
+        app = flaresim.load_worker(
+            worker_copy("monitoring_app", tmp_path, vendored_wheels),
+            overrides={
+                "OTEL_EXPORTER_OTLP_ENDPOINT": urls["telemetry"],  # protobuf by default, over real HTTP
+                "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20ingest-dev-token",
+            },
+        )
+        headers = {"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}
+        await worker_client(app).post("/v1/chat/completions", json={"model": "m", "input_tokens": 3}, headers=headers)
+        await flaresim.drain()
+    page = await (await worker_client(telemetry).get("/api/telemetry/query?event_type=otel.span", headers=QUERY)).json()
+    spans = {e["data"]["name"]: e["data"] for e in page["events"] if e["data"]["trace_id"] == TRACE}
+    assert set(spans) == {"POST /v1/chat/completions", "chat m"}
+    attributes = spans["chat m"]["attributes"]
+    assert attributes["gen_ai.usage.input_tokens"] == 3 and attributes["gen_ai.provider.name"] == "openai"
+    assert spans["chat m"]["resource"]["service.name"] == "app"
