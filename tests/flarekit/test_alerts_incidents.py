@@ -86,3 +86,10 @@ def test_messages_say_what_fired_and_when():
     resolved = Notification("resolved", "provider down", "", "openai", "x", None, T0, T0 + 12 * 60_000)
     assert message_text(resolved).startswith("RESOLVED: provider down [openai]\nafter 12 min")
     assert webhook_payload(note)["status"] == "firing" and webhook_payload(note)["subject"] == "openai"
+
+
+def test_notifiers_never_show_their_secrets():
+    from flarekit.alerts.notifiers import TelegramNotifier, WebhookNotifier
+
+    assert "123:secret" not in repr(TelegramNotifier("https://api.telegram.org", "123:secret", "42"))
+    assert "hook-secret" not in repr(WebhookNotifier("https://hooks.example/x", "hook-secret"))

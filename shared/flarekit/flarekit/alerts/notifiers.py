@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -106,7 +106,7 @@ class TelegramNotifier:
 @dataclass(frozen=True)
 class WebhookNotifier:
     url: str
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     dashboard_url: str | None = None
     name: str = "webhook"
 

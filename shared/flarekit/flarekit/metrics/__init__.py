@@ -4,5 +4,7 @@
 - `buckets`: fixed histogram buckets and quantiles estimated from them.
 - `rollup_store`: the aggregator's SQL tables (totals, per-minute and per-hour rollups) and queries.
 - `prometheus`, `stats`: rendering as Prometheus text and as the JSON behind `/api/stats`.
-- `aggregator`: the Durable Object; `sender`: the Workers' side; `request_observer`: the per-request wrapper.
+- `aggregator`: the Durable Object; `analytics`: its Analytics Engine data point.
+- `observation`: what a request learns about itself; `request_observer`: the per-request wrapper
+  (server span + record); `sender`: how a record leaves the Worker.
 """
