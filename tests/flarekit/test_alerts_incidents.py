@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flarekit.alerts.evaluation import Firing
 from flarekit.alerts.incidents import OPEN, RESOLVED, Notification, plan
-from flarekit.alerts.notifiers import message_text, webhook_payload
+from flarekit.alerts.notifiers import TelegramNotifier, WebhookNotifier, message_text, webhook_payload
 from flarekit.alerts.rules import CircuitOpenRule
 
 RULE = CircuitOpenRule("provider down", "circuit_open", None)
@@ -89,7 +89,5 @@ def test_messages_say_what_fired_and_when():
 
 
 def test_notifiers_never_show_their_secrets():
-    from flarekit.alerts.notifiers import TelegramNotifier, WebhookNotifier
-
     assert "123:secret" not in repr(TelegramNotifier("https://api.telegram.org", "123:secret", "42"))
     assert "hook-secret" not in repr(WebhookNotifier("https://hooks.example/x", "hook-secret"))
