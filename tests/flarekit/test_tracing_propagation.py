@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from opentelemetry import trace
 
-from flarekit.tracing.propagation import extract, format_traceparent, inject, parse_traceparent
+from flarekit.tracing.current import tracer
+from flarekit.tracing.propagation import extract, format_traceparent, inject, inject_current, parse_traceparent
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
@@ -72,3 +73,16 @@ def test_inject_writes_traceparent_and_tracestate():
 
 def test_inject_writes_nothing_for_an_invalid_context():
     assert inject({}, trace.INVALID_SPAN_CONTEXT) == {}
+
+
+def test_inject_current_uses_the_active_span_and_nothing_outside_one():
+    context = parse_traceparent(f"00-{TRACE}-{PARENT}-01")
+    assert context is not None
+    assert inject_current({}) == {}
+    with trace.use_span(trace.NonRecordingSpan(context)):
+        assert inject_current({})["traceparent"] == f"00-{TRACE}-{PARENT}-01"
+
+
+def test_outside_a_request_the_current_tracer_is_a_no_op():
+    with tracer().start_as_current_span("anything") as span:
+        assert not span.is_recording()

@@ -88,3 +88,15 @@ async def test_sampling_ratio_zero_records_no_root_spans(load_monitoring, worker
     await flaresim.drain()
     spans = await ServiceBinding(flaresim, "telemetry", None).received_spans()
     assert [s for s in spans if s["service"] == "app"] == []
+
+
+async def test_code_deep_in_a_request_adds_spans_through_the_current_tracer(load_monitoring, worker_client, flaresim):
+    _telemetry, app = load_monitoring()
+    await worker_client(app).post(
+        "/v1/chat/completions", json={"cache": "miss"}, headers={"traceparent": f"00-{TRACE}-{CALLER_SPAN}-01"}
+    )
+    await flaresim.drain()
+    spans = await ServiceBinding(flaresim, "telemetry", None).received_spans()
+    app_spans = {s["name"]: s for s in spans if s["service"] == "app"}
+    assert set(app_spans) == {"POST /v1/chat/completions", "cache lookup", "chat m"}
+    assert app_spans["cache lookup"]["parentSpanId"] == app_spans["POST /v1/chat/completions"]["spanId"]

@@ -27,6 +27,7 @@ from opentelemetry.trace import INVALID_SPAN, Tracer
 from flarekit.clock import Clock, now
 from flarekit.metrics import observation
 from flarekit.metrics.sender import RecordSink, binding_sink, send_record
+from flarekit.tracing import current as current_tracer
 from flarekit.tracing import propagation
 from flarekit.tracing.config import TracingConfig, tracing_config
 from flarekit.tracing.export import export_spans, resource_attributes
@@ -75,6 +76,7 @@ class Observer:
             if context.trace_flags.sampled:
                 obs.trace_id = f"{context.trace_id:032x}"
         token = observation.activate(obs)
+        tracer_token = current_tracer.activate(self.tracer)
         try:
             with trace.use_span(span, end_on_exit=False, record_exception=True):
                 response = await handler()
@@ -83,6 +85,7 @@ class Observer:
             ctx.waitUntil(self.finish(obs, span, self._now_ms()))
             raise
         finally:
+            current_tracer.deactivate(tracer_token)
             observation.deactivate(token)
         obs.status = response.status
         ctx.waitUntil(self.finish(obs, span, None if obs._done is not None else self._now_ms()))

@@ -11,7 +11,14 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState, set_span_in_context
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    TraceFlags,
+    TraceState,
+    get_current_span,
+    set_span_in_context,
+)
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
 
@@ -56,3 +63,8 @@ def inject(headers: MutableMapping[str, str], context: SpanContext) -> MutableMa
         if state:
             headers["tracestate"] = state
     return headers
+
+
+def inject_current(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """Add the current span's `traceparent` to an outgoing request's headers (nothing outside a trace)."""
+    return inject(headers, get_current_span().get_span_context())
