@@ -2,7 +2,8 @@
 
 A `ChatStream` is only returned once its first chunk arrived and parsed, so everything that can go
 wrong before the client sees a byte (a refused connection, an error status, a malformed first
-event, a silent upstream) is raised as a ProviderError and can fail over.
+event, a silent upstream) is raised as a ProviderError and can fail over. Streams come in batches:
+the chunks parsed from one network read travel together (one write to the client per batch).
 """
 
 from __future__ import annotations
@@ -58,18 +59,19 @@ class StreamState:
         self.usage: Usage | None = None
 
 
-class ChatStream:
-    """A validated stream: the first chunk already read, the rest to iterate with an idle timeout."""
+Batch = list[StreamItem]
 
-    def __init__(
-        self, first: StreamItem, rest: AsyncIterator[StreamItem], state: StreamState, idle_timeout: float
-    ) -> None:
+
+class ChatStream:
+    """A validated stream: the first batch already read, the rest to iterate with an idle timeout."""
+
+    def __init__(self, first: Batch, rest: AsyncIterator[Batch], state: StreamState, idle_timeout: float) -> None:
         self.first = first
         self._rest = rest
         self.state = state
         self.idle_timeout = idle_timeout
 
-    async def __aiter__(self) -> AsyncIterator[StreamItem]:
+    async def __aiter__(self) -> AsyncIterator[Batch]:
         yield self.first
         rest = self._rest
         while True:
@@ -94,8 +96,8 @@ class ChatStream:
         return self.state.usage
 
 
-async def open_stream(items: AsyncIterator[StreamItem], state: StreamState, timeouts: Timeouts, left: float):
-    """Read the first chunk (within the first-byte timeout) and hand back the stream."""
+async def open_stream(items: AsyncIterator[Batch], state: StreamState, timeouts: Timeouts, left: float):
+    """Read the first batch of chunks (within the first-byte timeout) and hand back the stream."""
     wait = min(timeouts.first_byte, left)
     try:
         async with asyncio.timeout(wait):
@@ -111,7 +113,7 @@ async def open_stream(items: AsyncIterator[StreamItem], state: StreamState, time
     return ChatStream(first, items, state, timeouts.first_byte)
 
 
-async def _close(items: AsyncIterator[StreamItem]) -> None:
+async def _close(items: AsyncIterator[Batch]) -> None:
     aclose = getattr(items, "aclose", None)
     if aclose is not None:
         try:

@@ -93,8 +93,12 @@ async def error_from_response(response: Any, url: str, provider: str, timeout: f
     return error
 
 
-async def sse_events(body: Any, url: str, first_timeout: float, idle_timeout: float) -> AsyncIterator[SSEEvent]:
-    """The events of a streamed response body, with a timeout on each read."""
+async def sse_batches(body: Any, url: str, first_timeout: float, idle_timeout: float) -> AsyncIterator[list[SSEEvent]]:
+    """The events of a streamed response body, as one list per network read, with a timeout on each read.
+
+    Batches keep the per-event cost down when an upstream sends several events at once: the
+    gateway forwards a batch as one write.
+    """
     parser = SSEParser()
     chunks = body.__aiter__()
     timeout = first_timeout
@@ -114,10 +118,11 @@ async def sse_events(body: Any, url: str, first_timeout: float, idle_timeout: fl
                 events = parser.feed(chunk.to_bytes())
             except SSEError as error:
                 raise malformed_error(str(error)) from None
-            for event in events:
-                yield event
-        for event in parser.close():
-            yield event
+            if events:
+                yield events
+        events = parser.close()
+        if events:
+            yield events
     finally:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ai_proxy import interceptors, streaming
-from ai_proxy.limits import charge_tokens, check_budget, check_limits, record_spend
+from ai_proxy.limits import charge_tokens, check_access, record_spend
 from ai_proxy.proxy_call import ProxyCall, admit, answer, finish
 from ai_proxy.request_body import check_chat
 from flarekit.cache import BYPASS, HIT, STATUS_HEADER, TTL_HEADER, CacheDecision, Fill, chat_cache_key, decide
@@ -94,8 +94,7 @@ async def complete_chat(call: ProxyCall, on_complete: OnComplete | None = None) 
     stream = body.get("stream") is True
     call.record.stream = stream
     estimate = estimate_prompt_tokens(messages, body.get("tools"))
-    await check_limits(call, estimate)
-    await check_budget(call)
+    await check_access(call, estimate)
     decision = cache_decision(call)
     key = cache_key(call) if decision.lookup or decision.store else ""
     if stream:

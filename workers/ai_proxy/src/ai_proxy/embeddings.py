@@ -8,7 +8,7 @@ from typing import Any
 from ai_proxy.chat import COST_HEADER, cache_decision, cache_key, format_cost, note_outcome
 from ai_proxy.errors import bad_request
 from ai_proxy.gateway import EMBEDDINGS
-from ai_proxy.limits import charge_tokens, check_budget, check_limits, record_spend
+from ai_proxy.limits import charge_tokens, check_access, record_spend
 from ai_proxy.proxy_call import ProxyCall, admit, answer, finish
 from flarekit.cache import BYPASS, STATUS_HEADER, Fill
 from flarekit.errors import HTTPError
@@ -49,8 +49,7 @@ async def embeddings(call: ProxyCall) -> Any:
     if not call.principal.may_use(body["model"], alias):
         raise HTTPError(403, f"This key may not use the model `{alias}`.", "model_not_allowed", "permission_error")
     estimate = estimate_input_tokens(body.get("input"))
-    await check_limits(call, estimate)
-    await check_budget(call)
+    await check_access(call, estimate)
     decision = cache_decision(call)
     key = cache_key(call) if decision.lookup or decision.store else ""
     routed: list[Any] = []

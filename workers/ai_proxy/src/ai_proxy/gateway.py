@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from ai_proxy.deferred_writes import DeferredWrites
 from ai_proxy.errors import model_not_found
 from ai_proxy.gateway_config import WORKERS_AI, GatewayConfig
 from ai_proxy.records import TelemetrySink
@@ -59,6 +60,8 @@ class Gateway:
         keys_kv = getattr(env, "KEYS", None) or kv
         self.keys = VirtualKeys(keys_kv, clock.now) if keys_kv is not None and settings.admin_token else None
         self.telemetry = TelemetrySink(settings.telemetry_token if config.telemetry else "")
+        self.deferred = DeferredWrites(self.limiter, self.usage)
+        self.flushing = False
         self._passthrough: dict[str, tuple[Deployment, ...]] = {}
 
     # -- models ------------------------------------------------------------------------------------

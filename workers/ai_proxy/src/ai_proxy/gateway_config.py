@@ -38,6 +38,10 @@ class KeyPolicy:
 
     limits: tuple[Limit, ...] = ()
     budget: Budget = field(default_factory=Budget)
+    tokens_limited: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens_limited", any(limit.unit == "tokens" for limit in self.limits))
 
 
 @dataclass(frozen=True)

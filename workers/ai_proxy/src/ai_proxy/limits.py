@@ -4,18 +4,15 @@ Before a request: one RateLimiter RPC takes 1 request and the estimated prompt t
 limit of the key (exact across isolates; a refusal is a 429 with Retry-After and the OpenAI-style
 headers), and, when the key has a budget, one UsageLedger RPC checks today's and this month's
 spend. After the response: the token estimate is corrected with the real usage and the spend is
-recorded, both in `waitUntil`.
+recorded, both in `waitUntil` and summed per isolate between writes (`deferred_writes`).
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from ai_proxy.proxy_call import ProxyCall
 from flarekit.llm.tokens import Usage
-from flarekit.usage import UsageEntry
-
-
-def _has_tokens(call: ProxyCall) -> bool:
-    return any(limit.unit == "tokens" for limit in call.principal.policy.limits)
 
 
 async def check_limits(call: ProxyCall, prompt_tokens: int) -> None:
@@ -24,7 +21,7 @@ async def check_limits(call: ProxyCall, prompt_tokens: int) -> None:
     limits = call.principal.policy.limits
     if limiter is None or not limits:
         return
-    cost = {"requests": 1, "tokens": prompt_tokens} if _has_tokens(call) else {"requests": 1}
+    cost = {"requests": 1, "tokens": prompt_tokens} if call.principal.policy.tokens_limited else {"requests": 1}
     decision = await limiter.hit(call.subject, limits, cost)
     call.response_headers.update(decision.headers)
     call.record.ratelimit_mode = decision.mode
@@ -32,16 +29,25 @@ async def check_limits(call: ProxyCall, prompt_tokens: int) -> None:
         raise decision.http_error()
 
 
+async def check_access(call: ProxyCall, prompt_tokens: int) -> None:
+    """The key's limits and budget, checked concurrently when both apply (two independent objects)."""
+    policy = call.principal.policy
+    if call.gateway.usage is None or policy.budget.unlimited:
+        await check_limits(call, prompt_tokens)
+    elif call.gateway.limiter is None or not policy.limits:
+        await check_budget(call)
+    else:
+        await asyncio.gather(check_limits(call, prompt_tokens), check_budget(call))
+
+
 def charge_tokens(call: ProxyCall, estimated: int, usage: Usage) -> None:
     """Correct the token estimate taken before the call with what the provider reported."""
-    limiter = call.gateway.limiter
-    if limiter is None or not call.principal.policy.limits or not _has_tokens(call):
+    policy = call.principal.policy
+    if call.gateway.limiter is None or not policy.tokens_limited:
         return
     difference = usage.total_tokens - estimated
-    if difference == 0:
-        return
-    subject, limits = call.subject, call.principal.policy.limits
-    call.after.append(lambda: limiter.charge(subject, limits, {"tokens": difference}))
+    if difference:
+        call.gateway.deferred.charge(call.subject, policy.limits, difference)
 
 
 async def check_budget(call: ProxyCall) -> None:
@@ -58,10 +64,6 @@ async def check_budget(call: ProxyCall) -> None:
 
 
 def record_spend(call: ProxyCall, model: str, usage: Usage, cost: float) -> None:
-    """Add this request's tokens and cost to the key's ledger (after the response)."""
-    ledger = call.gateway.usage
-    if ledger is None:
-        return
-    subject = call.subject
-    entry = UsageEntry(model, usage.prompt_tokens, usage.completion_tokens, cost)
-    call.after.append(lambda: ledger.record(subject, entry))
+    """Add this request's tokens and cost to the key's ledger (written after the response, in batches)."""
+    if call.gateway.usage is not None:
+        call.gateway.deferred.record(call.subject, model, usage.prompt_tokens, usage.completion_tokens, cost)

@@ -16,7 +16,7 @@ from workers import Response
 
 from ai_proxy.chat import COST_HEADER, format_cost
 from ai_proxy.gateway_config import WORKERS_AI
-from ai_proxy.limits import charge_tokens, check_budget, check_limits, record_spend
+from ai_proxy.limits import charge_tokens, check_access, record_spend
 from ai_proxy.proxy_call import ProxyCall, admit, answer, finish
 from ai_proxy.streaming import SSE_HEADERS
 from flarekit.errors import HTTPError
@@ -47,8 +47,7 @@ async def run_model(call: ProxyCall, model: str) -> Any:
     if not call.principal.may_use(model):
         raise HTTPError(403, f"This key may not use the model `{model}`.", "model_not_allowed", "permission_error")
     estimate = _estimate(inputs)
-    await check_limits(call, estimate)
-    await check_budget(call)
+    await check_access(call, estimate)
     deployment = Deployment(model, _PROVIDER, model, price=default_price(model))
     cx = CallContext(call.env, gateway.config.timeouts, 0)
     try:

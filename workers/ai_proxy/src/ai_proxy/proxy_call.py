@@ -4,6 +4,7 @@ record, and the work left for after the response (spend, token charges, cache wr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,8 @@ from flarekit.llm.openai_format import dumps
 log = logging.getLogger("ai_proxy")
 
 REQUEST_ID = "x-request-id"
+# How long a flush waits for other requests' records and writes to join it (seconds).
+FLUSH_WINDOW = 0.025
 
 
 def new_request_id() -> str:
@@ -92,12 +95,22 @@ def finish(call: ProxyCall) -> None:
         return
     call.finished = True
     call.record.latency_ms = round(call.elapsed_ms(), 3)
-    call.gateway.telemetry.add(call.record)
-    call.ctx.waitUntil(after_response(call))
+    gateway = call.gateway
+    gateway.telemetry.add(call.record)
+    # A flush already waiting or running takes this request's record and writes along: start
+    # one only when nobody else will.
+    if call.after or not gateway.flushing:
+        call.ctx.waitUntil(after_response(call))
 
 
 async def after_response(call: ProxyCall) -> None:
-    """The work that must not delay the answer; each piece fails alone (logged), telemetry last."""
+    """The work that must not delay the answer; each piece fails alone (logged), telemetry last.
+
+    Spend, token corrections and request records are written by at most one flush per isolate at
+    a time. It first waits `FLUSH_WINDOW` seconds so that what other requests add meanwhile goes
+    in the same writes (one Durable Object call per key, one telemetry post for many records);
+    `waitUntil` keeps the request alive for it, costing no CPU while it waits.
+    """
     for work in call.after:
         try:
             await work()
@@ -105,4 +118,14 @@ async def after_response(call: ProxyCall) -> None:
             log.warning(
                 "after-response work for %s failed: %s: %s", call.record.request_id, type(error).__name__, error
             )
-    await call.gateway.telemetry.flush(call.env)
+    gateway = call.gateway
+    if gateway.flushing:
+        return
+    gateway.flushing = True
+    try:
+        await asyncio.sleep(FLUSH_WINDOW)
+        while gateway.deferred.pending or gateway.telemetry.buffer:
+            await gateway.deferred.flush()
+            await gateway.telemetry.flush(call.env)
+    finally:
+        gateway.flushing = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 log = logging.getLogger("ai_proxy.telemetry")
@@ -54,7 +54,12 @@ class RequestRecord:
     circuit: dict[str, Any] = field(default_factory=dict)
 
     def event(self) -> dict[str, Any]:
-        return {"event_type": EVENT_TYPE, "timestamp": self.timestamp, "data": asdict(self)}
+        # Field by field: dataclasses.asdict deep-copies and costs several times more per request.
+        data = {name: getattr(self, name) for name in FIELDS}
+        return {"event_type": EVENT_TYPE, "timestamp": self.timestamp, "data": data}
+
+
+FIELDS = tuple(f.name for f in fields(RequestRecord))
 
 
 class TelemetrySink:

@@ -67,17 +67,20 @@ async def stream_chat(
         characters = 0
         complete = False
         try:
-            async for item in stream:
-                data = item.data
-                if assembler is not None:
-                    assembler.add(data)
-                else:
-                    choices = data.get("choices")
-                    if choices:
-                        content = choices[0].get("delta", {}).get("content")
-                        if content:
-                            characters += len(content)
-                await writer.write(_event(item.raw or dumps(data)))
+            async for batch in stream:
+                payload = []
+                for item in batch:
+                    data = item.data
+                    if assembler is not None:
+                        assembler.add(data)
+                    else:
+                        choices = data.get("choices")
+                        if choices:
+                            content = choices[0].get("delta", {}).get("content")
+                            if content:
+                                characters += len(content)
+                    payload.append(b"data: " + (item.raw or dumps(data)) + b"\n\n")
+                await writer.write(to_js(b"".join(payload)))
             complete = True
         except ProviderError as error:
             call.record.error_type = error.kind
@@ -115,7 +118,8 @@ async def stream_chat(
         call.finished = True
         call.record.latency_ms = round(call.elapsed_ms(), 3)
         gateway.telemetry.add(call.record)
-        await after_response(call)
+        if call.after or not gateway.flushing:
+            await after_response(call)
 
     call.ctx.waitUntil(pump())
     return Response(pipe.readable, status=200, headers={**SSE_HEADERS, **call.response_headers})

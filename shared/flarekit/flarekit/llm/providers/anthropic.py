@@ -12,7 +12,7 @@ from flarekit.llm.deployments import Deployment
 from flarekit.llm.errors import malformed_error, status_error
 from flarekit.llm.openai_format import dumps
 from flarekit.llm.sse import SSEEvent
-from flarekit.llm.transport import error_from_response, post, read_body, sse_events
+from flarekit.llm.transport import error_from_response, post, read_body, sse_batches
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -50,27 +50,33 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
         return ChatResult(from_anthropic(message, cx.created))
     state = StreamState()
     translator = AnthropicStreamTranslator(cx.created, cx.include_usage)
-    events = sse_events(response.body, url, min(cx.timeouts.first_byte, left), cx.timeouts.first_byte)
+    events = sse_batches(response.body, url, min(cx.timeouts.first_byte, left), cx.timeouts.first_byte)
     return await open_stream(_chunks(events, translator, state), state, cx.timeouts, left)
 
 
 async def _chunks(
-    events: AsyncIterator[SSEEvent], translator: AnthropicStreamTranslator, state: StreamState
-) -> AsyncIterator[StreamItem]:
-    async for event in events:
-        if not event.data:
-            continue
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            raise malformed_error("Anthropic sent an event that is not JSON") from None
-        if not isinstance(data, dict):
-            raise malformed_error("Anthropic sent an event that is not a JSON object")
-        for item in translator.feed(data):
-            yield StreamItem(item)
-        if translator.finished:
-            state.usage = translator.usage
-            return
+    batches: AsyncIterator[list[SSEEvent]], translator: AnthropicStreamTranslator, state: StreamState
+) -> AsyncIterator[list[StreamItem]]:
+    async for events in batches:
+        items = []
+        for event in events:
+            if not event.data:
+                continue
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                raise malformed_error("Anthropic sent an event that is not JSON") from None
+            if not isinstance(data, dict):
+                raise malformed_error("Anthropic sent an event that is not a JSON object")
+            items.extend(StreamItem(chunk) for chunk in translator.feed(data))
+            if translator.finished:
+                state.usage = translator.usage
+                if items:
+                    yield items
+                await batches.aclose()
+                return
+        if items:
+            yield items
     raise malformed_error("Anthropic's stream ended without message_stop")
 
 

@@ -17,7 +17,7 @@ from flarekit.llm.errors import malformed_error, stream_error
 from flarekit.llm.openai_format import dumps
 from flarekit.llm.sse import SSEEvent
 from flarekit.llm.tokens import Usage, estimate_input_tokens, usage_from_openai
-from flarekit.llm.transport import error_from_response, post, read_body, sse_events
+from flarekit.llm.transport import error_from_response, post, read_body, sse_batches
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _DONE = b"[DONE]"
@@ -64,41 +64,45 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
             raise malformed_error("the upstream's answer has no choices")
         return ChatResult(parsed, raw)
     state = StreamState()
-    events = sse_events(response.body, url, min(cx.timeouts.first_byte, left), cx.timeouts.first_byte)
+    events = sse_batches(response.body, url, min(cx.timeouts.first_byte, left), cx.timeouts.first_byte)
     return await open_stream(_chunks(events, state, cx.include_usage), state, cx.timeouts, left)
 
 
-async def _chunks(events: AsyncIterator[SSEEvent], state: StreamState, client_usage: bool) -> AsyncIterator[StreamItem]:
-    done = False
-    async for event in events:
-        data = event.data
-        if data[:6] == _DONE:
-            done = True
-            break
-        if not data:
-            continue
-        try:
-            parsed = json.loads(data)
-        except ValueError:
-            raise malformed_error("the upstream sent an event that is not JSON") from None
-        if not isinstance(parsed, dict):
-            raise malformed_error("the upstream sent an event that is not a JSON object")
-        if parsed.get("error"):
-            error = parsed["error"] if isinstance(parsed["error"], dict) else {"message": str(parsed["error"])}
-            raise stream_error(
-                f"upstream: {error.get('message') or 'stream error'}", str(error.get("type") or "api_error")
-            )
-        choices = parsed.get("choices")
-        if not isinstance(choices, list):
-            raise malformed_error("the upstream sent a chunk without choices")
-        if parsed.get("usage"):
-            state.usage = usage_from_openai(parsed["usage"])
-            if not choices and not client_usage:
-                continue  # we asked for usage; the client did not
-        yield StreamItem(parsed, data)
-    if not done:
-        # EOF without [DONE] is a clean end for the SDK, but from an upstream it may be a cut.
-        await events.aclose()
+async def _chunks(
+    batches: AsyncIterator[list[SSEEvent]], state: StreamState, client_usage: bool
+) -> AsyncIterator[list[StreamItem]]:
+    async for events in batches:
+        items = []
+        for event in events:
+            data = event.data
+            if data[:6] == _DONE:
+                if items:
+                    yield items
+                await batches.aclose()
+                return
+            if not data:
+                continue
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                raise malformed_error("the upstream sent an event that is not JSON") from None
+            if not isinstance(parsed, dict):
+                raise malformed_error("the upstream sent an event that is not a JSON object")
+            if parsed.get("error"):
+                error = parsed["error"] if isinstance(parsed["error"], dict) else {"message": str(parsed["error"])}
+                message = f"upstream: {error.get('message') or 'stream error'}"
+                raise stream_error(message, str(error.get("type") or "api_error"))
+            choices = parsed.get("choices")
+            if not isinstance(choices, list):
+                raise malformed_error("the upstream sent a chunk without choices")
+            if parsed.get("usage"):
+                state.usage = usage_from_openai(parsed["usage"])
+                if not choices and not client_usage:
+                    continue  # we asked for usage; the client did not
+            items.append(StreamItem(parsed, data))
+        if items:
+            yield items
+    # EOF without [DONE]: a clean end for the SDK, so it is one here too.
 
 
 async def embeddings(cx: CallContext, deployment: Deployment, body: dict[str, Any], left: float):

@@ -26,7 +26,7 @@ from flarekit.llm.tokens import (
     estimate_prompt_tokens,
     estimate_text_tokens,
 )
-from flarekit.llm.transport import sse_events
+from flarekit.llm.transport import sse_batches
 from flarekit.llm.workers_ai_format import (
     WorkersAIStreamTranslator,
     embedding_vectors,
@@ -73,37 +73,46 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
         raise malformed_error("Workers AI returned no stream for a streaming request")
     state = StreamState()
     translator = WorkersAIStreamTranslator(deployment.model, cx.created, cx.include_usage)
-    events = sse_events(result, "Workers AI", min(cx.timeouts.first_byte, left), cx.timeouts.first_byte)
+    events = sse_batches(result, "Workers AI", min(cx.timeouts.first_byte, left), cx.timeouts.first_byte)
     prompt = estimate_prompt_tokens(body.get("messages"), body.get("tools"))
     return await open_stream(_chunks(events, translator, state, prompt), state, cx.timeouts, left)
 
 
 async def _chunks(
-    events: AsyncIterator[SSEEvent], translator: WorkersAIStreamTranslator, state: StreamState, prompt: int
-) -> AsyncIterator[StreamItem]:
+    batches: AsyncIterator[list[SSEEvent]], translator: WorkersAIStreamTranslator, state: StreamState, prompt: int
+) -> AsyncIterator[list[StreamItem]]:
     characters = 0
-    async for event in events:
-        data = event.data
-        if data[:6] == _DONE:
+    done = False
+    items: list[StreamItem] = []
+    async for events in batches:
+        items = []
+        for event in events:
+            data = event.data
+            if data[:6] == _DONE:
+                done = True
+                break
+            if not data:
+                continue
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                raise malformed_error("Workers AI sent an event that is not JSON") from None
+            if not isinstance(parsed, dict):
+                raise malformed_error("Workers AI sent an event that is not a JSON object")
+            for item in translator.feed(parsed):
+                content = item["choices"][0]["delta"].get("content") if item["choices"] else None
+                if content:
+                    characters += len(content)
+                items.append(StreamItem(item))
+        if done:
+            await batches.aclose()
             break
-        if not data:
-            continue
-        try:
-            parsed = json.loads(data)
-        except ValueError:
-            raise malformed_error("Workers AI sent an event that is not JSON") from None
-        if not isinstance(parsed, dict):
-            raise malformed_error("Workers AI sent an event that is not a JSON object")
-        for item in translator.feed(parsed):
-            content = item["choices"][0]["delta"].get("content") if item["choices"] else None
-            if content:
-                characters += len(content)
-            yield StreamItem(item)
+        if items:
+            yield items
     # Streams do not always report usage (§8): estimate what is missing, and say so.
     usage = translator.usage or Usage(prompt, (characters + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, estimated=True)
     state.usage = usage
-    for item in translator.finish_chunks(usage):
-        yield StreamItem(item)
+    yield (items if done else []) + [StreamItem(item) for item in translator.finish_chunks(usage)]
 
 
 async def embeddings(cx: CallContext, deployment: Deployment, body: dict[str, Any], left: float):

@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""The AI proxy's overhead: requests/s, latency added over calling the upstream directly, streaming
+time to first token added, and the cache-hit path.
+
+Setup (on a machine with two or more cores):
+- an OpenAI-compatible upstream with no delay (a raw asyncio HTTP server on uvloop, in a child
+  process pinned to core 1);
+- the proxy under `flaresim dev` (uvicorn + httptools + uvloop) in a child process pinned to core 0,
+  with the full gateway logic on: key check, per-key limits in the RateLimiter Durable Object
+  (high enough never to refuse), routing through the provider registry with failover armed,
+  spend recorded in the UsageLedger, one request record per request posted to a telemetry
+  stand-in over the service binding; the response cache off (then on, for the cache-hit rows);
+- the load generator (raw asyncio HTTP/1.1 keep-alive clients on uvloop) in this process, core 1.
+Each throughput figure is the best of three windows (the machine is shared; other work only slows
+a window down). Targets (issue 3): >= 2,500 req/s at 64 connections, <= 0.6 ms added p50 at 1
+connection, <= 0.5 ms added time to first token, cache hits >= 6,000 req/s.
+
+Usage: bench/gateway.py [--seconds S] [--requests N] [--profile OUT.svg]
+  --profile runs the proxy under py-spy (if installed) during the 64-connection run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from report import table, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+PROXY = ROOT / "workers" / "ai_proxy"
+SINK = ROOT / "tests" / "ai_proxy" / "telemetry_sink"
+KEY = "sk-bench"
+REPEATS = 3
+CHAT = json.dumps(
+    {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say something short about gateways."}]}
+).encode()
+STREAM = json.dumps(
+    {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Stream something short."}]}
+).encode()
+TARGETS = {"rps64": 2500, "added_p50": 0.6, "ttft": 0.5, "hit_rps": 6000}
+
+
+# -- the upstream: no delay, OpenAI's wire format --------------------------------------------------
+
+ANSWER = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1_790_000_000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Gateways route, cache and count.", "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 14, "completion_tokens": 6, "total_tokens": 20},
+    }
+).encode()
+
+
+def _sse_chunks() -> list[bytes]:
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> bytes:
+        body = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1_790_000_000}
+        body["model"] = "gpt-4o-mini-2024-07-18"
+        body["choices"] = [] if usage else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+        body["usage"] = usage
+        return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+    words = ["Gateways", " route,", " cache", " and", " count."]
+    events = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": w}) for w in words]
+    events += [chunk({}, "stop"), chunk({}, usage={"prompt_tokens": 14, "completion_tokens": 5, "total_tokens": 19})]
+    return [*events, b"data: [DONE]\n\n"]
+
+
+class Upstream(asyncio.Protocol):
+    """A minimal keep-alive HTTP/1.1 server: JSON answers, or an SSE stream when `"stream": true`."""
+
+    JSON_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(ANSWER)
+    SSE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    SSE = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _sse_chunks()) + b"0\r\n\r\n"
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].lower()
+            at = head.find(b"content-length:")
+            length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            if b'"stream":true' in body.replace(b" ", b""):
+                self.transport.write(self.SSE_HEAD + self.SSE)
+            else:
+                self.transport.write(self.JSON_HEAD + ANSWER)
+
+
+def serve_upstream(port: int) -> None:
+    import uvloop
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Upstream, "127.0.0.1", port, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    uvloop.run(main())
+
+
+# -- the load generator ------------------------------------------------------------------------------
+
+
+class Client:
+    """One keep-alive connection that sends a POST and reads the answer (length or chunked)."""
+
+    def __init__(self, host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        lines = [f"POST {path} HTTP/1.1", f"host: {host}:{port}", f"content-length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+
+    async def send(self) -> tuple[int, float, float]:
+        """(status, seconds to the first token or None, seconds in total)."""
+        started = time.perf_counter()
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        lower = head.lower()
+        first_token = None
+        if b"transfer-encoding: chunked" in lower:
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n"))[:-2], 16)
+                data = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                if first_token is None and _has_token(data):
+                    first_token = time.perf_counter() - started
+        else:
+            at = lower.find(b"content-length:")
+            length = int(lower[at + 15 : lower.find(b"\r\n", at)])
+            await self.reader.readexactly(length)
+        return status, first_token, time.perf_counter() - started
+
+
+def _has_token(data: bytes) -> bool:
+    at = data.find(b'"content":"')
+    return at >= 0 and data[at + 11 : at + 12] != b'"'
+
+
+async def latencies(url: str, path: str, body: bytes, headers: dict[str, str], count: int) -> list[tuple[float, float]]:
+    """One connection, `count` requests back to back: (total, first token) seconds each."""
+    host, port = url.removeprefix("http://").split(":")
+    client = Client(host, int(port), path, body, headers)
+    await client.open()
+    try:
+        for _ in range(min(200, count)):
+            await client.send()  # warm up
+        samples = []
+        for _ in range(count):
+            status, first, total = await client.send()
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+            samples.append((total, first if first is not None else total))
+        return samples
+    finally:
+        await client.close()
+
+
+async def throughput(url: str, path: str, body: bytes, headers: dict[str, str], connections: int, seconds: float):
+    """Requests per second from `connections` keep-alive clients: the best of REPEATS windows."""
+    host, port = url.removeprefix("http://").split(":")
+    clients = [Client(host, int(port), path, body, headers) for _ in range(connections)]
+    await asyncio.gather(*(c.open() for c in clients))
+    errors = 0
+
+    async def run(client: Client, deadline: float) -> int:
+        nonlocal errors
+        done = 0
+        while time.perf_counter() < deadline:
+            status, _, _ = await client.send()
+            errors += status != 200
+            done += 1
+        return done
+
+    try:
+        await asyncio.gather(*(run(c, time.perf_counter() + 1.0) for c in clients))
+        best = 0.0
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            counts = await asyncio.gather(*(run(c, started + seconds) for c in clients))
+            best = max(best, sum(counts) / (time.perf_counter() - started))
+        if errors:
+            raise RuntimeError(f"{path}: {errors} answers were not 200")
+        return best
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+
+
+# -- processes ------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(core: int | None) -> list[str]:
+    return ["taskset", "-c", str(core)] if core is not None and shutil.which("taskset") else []
+
+
+async def wait_for(url: str, path: str = "/health") -> None:
+    host, port = url.removeprefix("http://").split(":")
+    for _ in range(600):
+        with contextlib.suppress(OSError):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"GET {path} HTTP/1.1\r\nhost: x\r\n\r\n".encode())
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def proxy_directory(workdir: Path, upstream: str, cache: bool) -> Path:
+    """A copy of the Worker (code linked, not copied) with the benchmark's secrets and config."""
+    target = workdir / ("proxy-cache" if cache else "proxy")
+    target.mkdir()
+    shutil.copy(PROXY / "wrangler.toml", target / "wrangler.toml")
+    (target / "src").symlink_to(PROXY / "src")
+    (target / "python_modules").symlink_to(PROXY / "python_modules")
+    config = {
+        "providers": {"upstream": {"type": "openai", "base_url": upstream + "/v1", "api_key_env": "UPSTREAM_KEY"}},
+        "models": {"gpt-4o-mini": [{"provider": "upstream", "model": "gpt-4o-mini"}]},
+        "limits": {"requests_per_minute": 100_000_000, "tokens_per_minute": 1_000_000_000},
+        "cache": {"enabled": cache},
+    }
+    secrets = {
+        "ENVIRONMENT": "development",
+        "PROXY_API_KEYS": f"bench={KEY}",
+        "TELEMETRY_INGEST_TOKEN": "ingest-dev-token",
+        "UPSTREAM_KEY": "sk-upstream",
+        "GATEWAY_CONFIG": json.dumps(config),
+    }
+    (target / ".dev.vars").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
+    return target
+
+
+@contextlib.asynccontextmanager
+async def child(command: list[str], env: dict[str, str] | None = None) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,  # flaresim dev writes one log line per request
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def proxy(workdir: Path, upstream: str, cache: bool, core: int | None, profile: str | None = None):
+    directory = proxy_directory(workdir, upstream, cache)
+    port, sink_port = free_port(), free_port()
+    command = [sys.executable, "-m", "flaresim.cli", "dev", str(directory), str(SINK), "--no-reload", "--no-crons"]
+    command += ["--state", str(workdir / f"state-{port}")]
+    if profile and shutil.which("py-spy"):
+        command = ["py-spy", "record", "-o", profile, "--rate", "500", "--", *command]
+    env = {"AI_PROXY_PORT": str(port), "TELEMETRY_PORT": str(sink_port), "FLARESIM_STATE_DIR": ""}
+    async with child(pinned(core) + command, env):
+        url = f"http://127.0.0.1:{port}"
+        await wait_for(url)
+        yield url
+
+
+# -- the run --------------------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(seconds: float, requests: int, profile: str | None) -> dict[str, float]:
+    cores = sorted(os.sched_getaffinity(0))
+    proxy_core, other_core = (cores[0], cores[1]) if len(cores) > 1 else (None, None)
+    if other_core is not None:
+        os.sched_setaffinity(0, {other_core})
+    headers = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        up_port = free_port()
+        script = [sys.executable, str(Path(__file__).resolve()), "--serve-upstream", str(up_port)]
+        async with child(pinned(other_core) + script):
+            upstream = f"http://127.0.0.1:{up_port}"
+            await wait_for(upstream)
+            path = "/v1/chat/completions"
+            direct = await latencies(upstream, path, CHAT, headers, requests)
+            direct_stream = await latencies(upstream, path, STREAM, headers, requests)
+            figures["direct_p50"] = ms(statistics.median(t for t, _ in direct))
+            figures["direct_p99"] = ms(pct([t for t, _ in direct], 0.99))
+            figures["direct_ttft"] = ms(statistics.median(f for _, f in direct_stream))
+            figures["direct_rps64"] = await throughput(upstream, path, CHAT, headers, 64, seconds)
+            async with proxy(workdir, upstream, False, proxy_core, profile) as url:
+                via = await latencies(url, path, CHAT, headers, requests)
+                via_stream = await latencies(url, path, STREAM, headers, requests)
+                figures["proxy_p50"] = ms(statistics.median(t for t, _ in via))
+                figures["proxy_p99"] = ms(pct([t for t, _ in via], 0.99))
+                figures["proxy_ttft"] = ms(statistics.median(f for _, f in via_stream))
+                figures["proxy_rps1"] = len(via) / sum(t for t, _ in via)
+                figures["proxy_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
+                figures["proxy_stream_rps64"] = await throughput(url, path, STREAM, headers, 64, seconds)
+            async with proxy(workdir, upstream, True, proxy_core) as url:
+                hits = await latencies(url, path, CHAT, headers, requests)
+                figures["hit_p50"] = ms(statistics.median(t for t, _ in hits))
+                figures["hit_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
+    figures["cores"] = len(cores)
+    return figures
+
+
+def render(f: dict[str, float], seconds: float, requests: int) -> str:
+    added = f["proxy_p50"] - f["direct_p50"]
+    added99 = f["proxy_p99"] - f["direct_p99"]
+    ttft = f["proxy_ttft"] - f["direct_ttft"]
+
+    def verdict(value: float, target: float, higher: bool) -> str:
+        ok = value >= target if higher else value <= target
+        return f"{'>=' if higher else '<='} {target:,}: {'met' if ok else 'NOT met'}"
+
+    rows = [
+        ["requests/s, 64 connections, cache off", f"{f['proxy_rps64']:,.0f}", verdict(f["proxy_rps64"], 2500, True)],
+        ["requests/s, 64 connections, streaming, cache off", f"{f['proxy_stream_rps64']:,.0f}", ""],
+        ["requests/s, 1 connection, cache off", f"{f['proxy_rps1']:,.0f}", ""],
+        ["latency added, p50, 1 connection", f"{added:.3f} ms", verdict(round(added, 3), 0.6, False)],
+        ["latency added, p99, 1 connection", f"{added99:.3f} ms", ""],
+        ["time to first token added, p50 (stream)", f"{ttft:.3f} ms", verdict(round(ttft, 3), 0.5, False)],
+        ["cache hits/s, 64 connections", f"{f['hit_rps64']:,.0f}", verdict(f["hit_rps64"], 6000, True)],
+        ["cache hit latency, p50, 1 connection", f"{f['hit_p50']:.3f} ms", ""],
+    ]
+    reference = [
+        ["upstream directly: p50 / p99, 1 connection", f"{f['direct_p50']:.3f} / {f['direct_p99']:.3f} ms"],
+        ["upstream directly: first token p50 (stream)", f"{f['direct_ttft']:.3f} ms"],
+        ["upstream directly: requests/s, 64 connections", f"{f['direct_rps64']:,.0f}"],
+        ["through the proxy: p50 / p99, 1 connection", f"{f['proxy_p50']:.3f} / {f['proxy_p99']:.3f} ms"],
+        ["through the proxy: first token p50 (stream)", f"{f['proxy_ttft']:.3f} ms"],
+    ]
+    setup = (
+        f"`bench/gateway.py`: {int(f['cores'])} cores; the proxy under `flaresim dev` (uvicorn, httptools, uvloop) "
+        "pinned to one core; the upstream (a raw asyncio OpenAI-compatible server, no delay) and the load "
+        "generator (raw asyncio keep-alive HTTP/1.1 clients) on the other. Full gateway logic on: key check, "
+        "per-key requests and tokens limits in the RateLimiter Durable Object, routing with failover armed, "
+        "spend in the UsageLedger, one request record per request to a telemetry stand-in over the service "
+        f"binding; response cache off except in the cache rows. Latencies over {requests} sequential requests "
+        f"after a warm-up; throughput the best of {REPEATS} windows of {seconds:g} s. flaresim dev also writes "
+        "one JSON log line per request (to /dev/null here)."
+    )
+    return (
+        setup
+        + "\n\n"
+        + table(["figure", "measured", "target"], rows)
+        + "\n\n"
+        + table(["reference", "measured"], reference)
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--profile", help="write a py-spy flame graph of the proxy (64-connection run)")
+    parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_upstream:
+        serve_upstream(args.serve_upstream)
+        return 0
+    import uvloop
+
+    figures = uvloop.run(measure(args.seconds, args.requests, args.profile))
+    write_section("gateway", "AI proxy gateway (bench/gateway.py)", render(figures, args.seconds, args.requests))
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
