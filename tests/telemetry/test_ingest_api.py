@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from telemetry_support import NOW_MS, QUERY, event
 
@@ -63,18 +65,20 @@ async def test_a_batch_with_only_invalid_events_is_a_400_that_lists_each(api):
     assert [e["index"] for e in body["errors"]] == [0, 1]
 
 
-async def test_an_event_of_exactly_64_kib_is_accepted_and_one_byte_more_is_not(api):
-    probe = {"event_type": "x", "data": {"blob": ""}, "id": "fixed", "timestamp": NOW_MS, "received_at": NOW_MS}
-    from telemetry_ingest.events import encode_json  # the Worker's own serializer measures the size
+async def test_an_event_of_exactly_64_kib_as_stored_is_accepted_and_one_byte_more_is_not(api):
+    # The limit applies to the event as stored: the JSON sent, plus the `received_at` the server adds.
+    def sent(blob: int) -> str:
+        return json.dumps(
+            {"event_type": "x", "data": {"blob": "y" * blob}, "id": "fixed", "timestamp": NOW_MS}, separators=(",", ":")
+        )
 
-    room = 65536 - len(encode_json(probe))
-    exact = {"event_type": "x", "data": {"blob": "y" * room}, "id": "fixed", "timestamp": NOW_MS}
-    over = {**exact, "id": "other", "data": {"blob": "y" * (room + 1)}}
-    over["id"] = "fixed"  # same length as the first, so only the blob differs
-    _, body = await api.post_json("/api/telemetry/batch", {"events": [exact]})
-    assert body["accepted"] == 1
-    _, body = await api.post_json("/api/telemetry/batch", {"events": [over]})
-    assert body["rejected"] == 1 and "65537 bytes" in body["errors"][0]["reason"]
+    stored_extra = len(f',"received_at":{NOW_MS}')
+    room = 65536 - len(sent(0)) - stored_extra
+    for blob, accepted in ((room, 1), (room + 1, 0)):
+        response = await api.post("/api/telemetry/batch", body=f'{{"events":[{sent(blob)}]}}')
+        body = await response.json()
+        assert body["accepted"] == accepted, body
+    assert "65537 bytes" in body["errors"][0]["reason"]
 
 
 async def test_more_than_1000_events_is_refused_as_a_whole_saying_so(api):
@@ -178,3 +182,24 @@ async def test_the_query_token_cannot_ingest_and_the_ingest_token_cannot_query(a
     assert response.status == 401
     status, _ = await api.get_json("/api/telemetry/query", headers={"authorization": "Bearer ingest-dev-token"})
     assert status == 401
+
+
+async def test_pretty_printed_events_are_stored_whole_with_the_server_fields(api):
+    events = [
+        event(1, id="a", timestamp=NOW_MS - 5, note="multi\nline"),
+        event(2, received_at=1, timestamp="2026-09-21T14:13:19Z"),
+    ]
+    response = await api.post("/api/telemetry/ingest", body=json.dumps(events, indent=2, ensure_ascii=False) + "\n")
+    assert (await response.json())["accepted"] == 2
+    second, first = (await api.query())["events"]  # oldest first
+    assert first == {**events[0], "received_at": NOW_MS}
+    assert second["received_at"] == NOW_MS  # the server's, not the client's
+    assert second["timestamp"] == NOW_MS - 1000
+
+
+async def test_a_lone_surrogate_escape_is_stored_as_a_replacement_character_not_an_error(api):
+    body = '[{"event_type": "x", "timestamp": "2026-09-21T14:13:19Z", "data": {"text": "bad \\ud800 pair"}}]'
+    response = await api.post("/api/telemetry/ingest", body=body)
+    assert (await response.json())["accepted"] == 1
+    (stored,) = (await api.query())["events"]
+    assert stored["data"]["text"] == "bad ? pair"

@@ -245,3 +245,16 @@ async def test_an_oversized_gzip_export_is_413(telemetry):
 async def test_an_empty_export_is_a_full_success(api):
     response = await api.client.post("/v1/logs", body=b"", headers={**INGEST, "content-type": "application/x-protobuf"})
     assert response.status == 200 and await response.bytes() == b""
+
+
+async def test_a_lone_surrogate_in_otlp_json_does_not_break_storage(api):
+    span = json_span(
+        "GET /s", "EEE19B7EC3C1B174", attributes=[{"key": "k", "value": {"stringValue": "\ud800" + "x" * 70_000}}]
+    )
+    small = json_span("GET /t", "EEE19B7EC3C1B175", attributes=[{"key": "k", "value": {"stringValue": "a\ud800b"}}])
+    body = json.dumps(otlp_json_spans(span, small))
+    response = await api.client.post("/v1/traces", body=body, headers={**INGEST, "content-type": "application/json"})
+    assert response.status == 200
+    assert (await response.json())["partialSuccess"]["rejectedSpans"] == "1"  # the oversized one
+    page = await api.query(start=1790000000000, end=1790000000000)
+    assert page["events"][0]["data"]["attributes"] == {"k": "a?b"}

@@ -13,7 +13,9 @@ import base64
 import math
 import struct
 
+from flarekit.otlp.messages import SPAN
 from flarekit.otlp.schema import Kind, Message
+from flarekit.otlp.span_reader import read_span
 from flarekit.otlp.wire import F64, S64, U32, U64, DecodeError, fields, int64, read_varint, zigzag
 
 # Deeper nesting (AnyValue arrays and maps inside each other) is refused rather than recursed into.
@@ -84,7 +86,10 @@ def _message(buf: bytes, pos: int, end: int, schema: Message, depth: int) -> dic
             elif kind is _ID:
                 item = buf[pos:stop].hex()
             elif kind is _MESSAGE:
-                item = _message(buf, pos, stop, sub, depth + 1)
+                if sub is SPAN:
+                    item = read_span(buf, pos, stop, depth + 1, _message, _key_value)
+                else:
+                    item = _message(buf, pos, stop, sub, depth + 1)
             elif expected == 2:
                 item = _length_delimited(buf, pos, stop, kind, depth)
             else:

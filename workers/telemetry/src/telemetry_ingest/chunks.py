@@ -8,11 +8,13 @@ number of events or the spread of their timestamps.
 
 Value layout: one line of JSON header, then one line per event, in (timestamp, id) order:
 
-    {"v":1,"batch":..,"ts":[..],"ids":[..],"types":[..],"ti":[..],"err":[[i,fp,type,msg]..],"req":[[i,..]..]}
+    {"v":1,"batch":..,"ts":[..],"ids":[..],"types":[..],"ti":[..],"err":[i,..],"req":[i,..]}
     {"event_type":"ai.request","data":{..},"id":..,"timestamp":..,"received_at":..}
     ...
 
-Readers parse only the header and copy the event lines they return without re-parsing them.
+`ts`, `ids` and `ti` (index into `types`) describe each line; `err` and `req` list the positions of
+errors and request records. Queries parse only the header and copy the event lines they return;
+reports parse only the lines `err` or `req` point at.
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def encode_chunk(batch_id: str, items: list[Item]) -> tuple[str, dict]:
     """The KV value and list metadata of a chunk."""
     types: dict[str, int] = {}
     type_index = [types.setdefault(item.event_type, len(types)) for item in items]
-    errors = [[i, *item.error] for i, item in enumerate(items) if item.error is not None]
-    requests = [[i, *item.request] for i, item in enumerate(items) if item.request is not None]
+    errors = [i for i, item in enumerate(items) if item.error]
+    requests = [i for i, item in enumerate(items) if item.request]
     header = {
         "v": FORMAT_VERSION,
         "batch": batch_id,
@@ -97,16 +99,22 @@ def encode_chunk(batch_id: str, items: list[Item]) -> tuple[str, dict]:
         "req": requests,
     }
     value = encode_json(header) + "\n" + "\n".join([item.line for item in items])
-    metadata = {
-        "n": len(items),
-        "b": len(value.encode()) if not value.isascii() else len(value),
-        "e": len(errors),
-        "r": len(requests),
-    }
+    size = len(value) if value.isascii() else _utf8_size(value)
+    if size < 0:  # a lone surrogate (JSON allows "\ud800"; UTF-8 cannot hold it): stored as "?"
+        value = value.encode("utf-8", "replace").decode()
+        size = len(value.encode())
+    metadata = {"n": len(items), "b": size, "e": len(errors), "r": len(requests)}
     listed = {**metadata, "t": list(types)}
     if len(encode_json(listed).encode()) <= MAX_METADATA_BYTES:
         metadata = listed  # without "t" a reader cannot skip the chunk by type, only read it
     return value, metadata
+
+
+def _utf8_size(text: str) -> int:
+    try:
+        return len(text.encode())
+    except UnicodeEncodeError:
+        return -1
 
 
 class ChunkView:

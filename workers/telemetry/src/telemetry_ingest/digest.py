@@ -1,4 +1,7 @@
-"""What the reports need from one event, extracted once at ingest and kept in the chunk header.
+"""What the reports need from one event.
+
+At ingest, `classify` only says whether an event is an error and whether it is a request record
+(cheap checks; the chunk header lists their positions). Reports read those events and extract:
 
 - An error: its type, and its message with numbers and ids masked, hashed into a fingerprint that
   groups occurrences of the same error (`/api/telemetry/errors`).
@@ -14,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_MESSAGE_CHARS = 300
 ERROR_SEVERITY_NUMBER = 17  # OTLP SeverityNumber ERROR and above
@@ -91,8 +94,6 @@ def _ai_request_failed(data: dict) -> bool:
 
 
 def _ai_request_error(data: dict) -> tuple[str, str] | None:
-    if not _ai_request_failed(data):
-        return None
     error_type = _text(data.get("error_type")) or f"status_{data.get('status')}"
     message = _text(_first(data, "error_message", "error", "message")) or (
         f"{data.get('provider')} {data.get('model_alias') or data.get('model')} failed with {data.get('status')}"
@@ -122,8 +123,6 @@ def _ai_request_record(data: dict) -> list:
 
 def _span_error(data: dict) -> tuple[str, str] | None:
     status = data.get("status") or {}
-    if status.get("code") != SPAN_STATUS_ERROR:
-        return None
     attributes = data.get("attributes") or {}
     exception = next((e.get("attributes") or {} for e in data.get("events") or () if e.get("name") == "exception"), {})
     error_type = _text(_first(exception, "exception.type") or _first(attributes, "exception.type", "error.type"))
@@ -134,10 +133,9 @@ def _span_error(data: dict) -> tuple[str, str] | None:
 
 
 def _span_record(data: dict) -> list | None:
-    attributes = data.get("attributes") or {}
-    is_genai = any(key.startswith("gen_ai.") for key in attributes)
-    if data.get("kind") != SPAN_KIND_SERVER and not is_genai:
+    if not _span_is_request(data):
         return None  # internal spans would count one request several times
+    attributes = data.get("attributes") or {}
     resource = data.get("resource") or {}
     http_status = attributes.get("http.response.status_code")
     failed = (data.get("status") or {}).get("code") == SPAN_STATUS_ERROR or (
@@ -160,9 +158,6 @@ def _span_record(data: dict) -> list | None:
 
 
 def _log_error(data: dict) -> tuple[str, str] | None:
-    severity = data.get("severity_number")
-    if type(severity) is not int or severity < ERROR_SEVERITY_NUMBER:
-        return None
     attributes = data.get("attributes") or {}
     error_type = _text(attributes.get("exception.type")) or _text(data.get("severity_text")) or "log"
     body = data.get("body")
@@ -177,28 +172,60 @@ def _generic_error(data: dict) -> tuple[str, str]:
     return error_type, message
 
 
-ERROR_EXTRACTORS: dict[str, Callable[[dict], tuple[str, str] | None]] = {
-    "ai.request": _ai_request_error,
-    "otel.span": _span_error,
-    "otel.log": _log_error,
+def _span_failed(data: dict) -> bool:
+    return (data.get("status") or {}).get("code") == SPAN_STATUS_ERROR
+
+
+def _log_failed(data: dict) -> bool:
+    severity = data.get("severity_number")
+    return type(severity) is int and severity >= ERROR_SEVERITY_NUMBER
+
+
+def _span_is_request(data: dict) -> bool:
+    return data.get("kind") == SPAN_KIND_SERVER or any(
+        key.startswith("gen_ai.") for key in data.get("attributes") or ()
+    )
+
+
+class Extractor(NamedTuple):
+    """How one event type shows an error and a request (what ingest checks, what reports read)."""
+
+    failed: Callable[[dict], bool]
+    error: Callable[[dict], tuple[str, str] | None]
+    is_request: Callable[[dict], bool] | None = None
+    request: Callable[[dict], list | None] | None = None
+
+
+EXTRACTORS: dict[str, Extractor] = {
+    "ai.request": Extractor(_ai_request_failed, _ai_request_error, lambda _data: True, _ai_request_record),
+    "otel.span": Extractor(_span_failed, _span_error, _span_is_request, _span_record),
+    "otel.log": Extractor(_log_failed, _log_error),
 }
-REQUEST_EXTRACTORS: dict[str, Callable[[dict], list | None]] = {
-    "ai.request": _ai_request_record,
-    "otel.span": _span_record,
-}
+_GENERIC = Extractor(lambda _data: True, _generic_error)
 _ERROR_TYPES = ("error", "exception")
 _ERROR_SUFFIXES = (".error", ".exception")
 
 
+def _extractor(event_type: str) -> Extractor | None:
+    found = EXTRACTORS.get(event_type)
+    if found is None and (event_type in _ERROR_TYPES or event_type.endswith(_ERROR_SUFFIXES)):
+        return _GENERIC
+    return found
+
+
+def classify(event_type: str, data: dict) -> tuple[bool, bool]:
+    """(is an error, is a request record): cheap checks done at ingest for the chunk's index."""
+    extractor = _extractor(event_type)
+    if extractor is None:
+        return False, False
+    is_request = extractor.is_request is not None and extractor.is_request(data)
+    return extractor.failed(data), is_request
+
+
 def error_of(event_type: str, data: dict) -> list | None:
     """`[fingerprint, type, masked message]` when the event is an error, else None."""
-    extractor = ERROR_EXTRACTORS.get(event_type)
-    if extractor is not None:
-        found = extractor(data)
-    elif event_type in _ERROR_TYPES or event_type.endswith(_ERROR_SUFFIXES):
-        found = _generic_error(data)
-    else:
-        return None
+    extractor = _extractor(event_type)
+    found = None if extractor is None or not extractor.failed(data) else extractor.error(data)
     if found is None:
         return None
     error_type, message = found
@@ -208,5 +235,7 @@ def error_of(event_type: str, data: dict) -> list | None:
 
 def request_of(event_type: str, data: dict) -> list | None:
     """A request record (REQUEST_COLUMNS) when the event describes one request, else None."""
-    extractor = REQUEST_EXTRACTORS.get(event_type)
-    return None if extractor is None else extractor(data)
+    extractor = _extractor(event_type)
+    if extractor is None or extractor.request is None:
+        return None
+    return extractor.request(data)

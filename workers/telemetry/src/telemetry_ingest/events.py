@@ -2,7 +2,8 @@
 
 A stored event is the client's object with unknown fields kept, plus `id` (the client's, or one
 drawn by the server), `timestamp` (epoch ms; `received_at` when absent) and `received_at`.
-Each becomes an `Item`: the serialized line that is stored and what indexes and reports need.
+Each becomes an `Item`: the line of JSON that is stored and what the chunk's index needs. The line
+is the client's own text with the server's fields appended when that is enough (see raw_json.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from telemetry_ingest.config import MAX_EVENT_BYTES
-from telemetry_ingest.digest import error_of, request_of
+from telemetry_ingest.digest import classify
+from telemetry_ingest.raw_json import Element
 from telemetry_ingest.timestamps import parse_timestamp
 
 MAX_EVENT_TYPE_CHARS = 128
@@ -30,8 +32,8 @@ class Item(NamedTuple):
     event_type: str
     line: str  # the event as one line of JSON
     index: int  # position in the request
-    error: list | None  # digest.error_of
-    request: list | None  # digest.request_of
+    error: bool  # digest.classify
+    request: bool
 
 
 class Rejection(NamedTuple):
@@ -43,21 +45,38 @@ def oversize(line: str) -> int | None:
     """The UTF-8 size of `line` when it is over the per-event limit, else None."""
     if len(line) * 4 <= MAX_EVENT_BYTES:  # cannot be over: a character is at most 4 bytes
         return None
-    size = len(line) if line.isascii() else len(line.encode())
+    size = len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass"))
     return size if size > MAX_EVENT_BYTES else None
 
 
-def make_item(event: dict, ts: int, event_id: str, event_type: str, data: dict, index: int) -> Item | Rejection:
-    """Serialize an already-normalized event; a Rejection when it is too large."""
-    line = encode_json(event)
+def make_item(line: str, ts: int, event_id: str, event_type: str, data: dict, index: int) -> Item | Rejection:
+    """An item for an event already serialized as `line`; a Rejection when it is too large."""
     size = oversize(line)
     if size is not None:
         return Rejection(index, f"event is {size} bytes; the limit is {MAX_EVENT_BYTES} bytes (64 KiB)")
-    return Item(ts, event_id, event_type, line, index, error_of(event_type, data), request_of(event_type, data))
+    error, request = classify(event_type, data)
+    return Item(ts, event_id, event_type, line, index, error, request)
 
 
-def check_event(raw: Any, index: int, received_at: int, make_id: Callable[[int], str]) -> Item | Rejection:
-    """Validate one event of the JSON API and normalize it in place."""
+def _line(raw: dict, text: str | None, add_id: bool, ts: int, received_at: int) -> str:
+    """The stored line: the source text with the server's fields appended, or the object encoded anew."""
+    stamp = raw.get("timestamp")
+    if text is None or "received_at" in raw or (stamp is not None and (type(stamp) is not int or stamp != ts)):
+        raw["timestamp"] = ts
+        raw["received_at"] = received_at
+        return encode_json(raw)
+    if "\n" in text or "\r" in text:  # whitespace between tokens (JSON strings cannot hold raw newlines)
+        text = text.replace("\r", " ").replace("\n", " ")
+    extra = f'"id":"{raw["id"]}",' if add_id else ""  # server ids need no escaping (ids.py)
+    if stamp is None:
+        extra += f'"timestamp":{ts},'
+    return f'{text[:-1].rstrip()},{extra}"received_at":{received_at}}}'
+
+
+def check_event(
+    raw: Any, text: str | None, index: int, received_at: int, make_id: Callable[[int], str]
+) -> Item | Rejection:
+    """Validate one event of the JSON API; `text` is its source JSON when known."""
     if type(raw) is not dict:
         return Rejection(index, "event must be a JSON object")
     event_type = raw.get("event_type")
@@ -78,24 +97,23 @@ def check_event(raw: Any, index: int, received_at: int, make_id: Callable[[int],
         if ts is None:
             return Rejection(index, "timestamp must be epoch milliseconds or an ISO 8601 string")
     event_id = raw.get("id")
-    if event_id is None:
-        event_id = make_id(index)
-        raw["id"] = event_id
+    add_id = event_id is None
+    if add_id:
+        event_id = raw["id"] = make_id(index)
     elif type(event_id) is not str or not 0 < len(event_id) <= MAX_ID_CHARS:
         return Rejection(index, f"id must be a string of 1 to {MAX_ID_CHARS} characters")
-    raw["timestamp"] = ts
-    raw["received_at"] = received_at
-    return make_item(raw, ts, event_id, event_type, data, index)
+    line = _line(raw, text, add_id, ts, received_at)
+    return make_item(line, ts, event_id, event_type, data, index)
 
 
 def check_events(
-    raw_events: list, received_at: int, make_id: Callable[[int], str]
+    elements: list[Element], received_at: int, make_id: Callable[[int], str]
 ) -> tuple[list[Item], list[Rejection]]:
     """Split a request's events into items to store and per-index rejections."""
     items: list[Item] = []
     rejected: list[Rejection] = []
-    for index, raw in enumerate(raw_events):
-        outcome = check_event(raw, index, received_at, make_id)
+    for index, (raw, text) in enumerate(elements):
+        outcome = check_event(raw, text, index, received_at, make_id)
         if type(outcome) is Item:
             items.append(outcome)
         else:

@@ -12,10 +12,11 @@ JavaScript numbers cannot hold them) beside a `timestamp` in epoch milliseconds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring as quote  # a JSON string literal (C), as encode_json writes it
 
 from flarekit.otlp import LOGS, METRICS, TRACES, Signal
 from flarekit.otlp.messages import METRIC_DATA_KINDS
-from telemetry_ingest.events import Item, Rejection, make_item
+from telemetry_ingest.events import Item, Rejection, encode_json, make_item
 from telemetry_ingest.timestamps import MAX_TIMESTAMP_MS
 
 _ZERO_TRACE = "0" * 32
@@ -47,40 +48,57 @@ def _valid_id(value: str, zero: str) -> bool:
     return len(value) == len(zero) and value != zero and _HEX.issuperset(value)
 
 
-def _span(span: dict, resource: dict, scope: dict, index: int, received_at: int) -> Item | Rejection:
-    trace_id, span_id = span["trace_id"], span["span_id"]
+def _span(span: dict, context: str, index: int, received_at: int) -> Item | Rejection:
+    """An otel.span event; its line is assembled from parts (ids and numbers need no escaping)."""
+    trace_id, span_id, parent = span["trace_id"], span["span_id"], span["parent_span_id"]
     if not _valid_id(trace_id, _ZERO_TRACE):
         return Rejection(index, "span has an invalid trace_id (16 bytes, not all zero)")
     if not _valid_id(span_id, _ZERO_SPAN):
         return Rejection(index, "span has an invalid span_id (8 bytes, not all zero)")
+    if parent and not _valid_id(parent, _ZERO_SPAN):
+        return Rejection(index, "span has an invalid parent_span_id (8 bytes)")
     start, end = span["start_time_unix_nano"], span["end_time_unix_nano"]
     ts = _ms(start, received_at)
     if ts is None:
         return Rejection(index, "span start time is out of range")
-    data = {
-        "trace_id": trace_id,
-        "span_id": span_id,
-        "parent_span_id": span["parent_span_id"],
-        "name": span["name"],
-        "kind": span["kind"],
-        "start_time_unix_nano": str(start),
-        "end_time_unix_nano": str(end),
-        "duration_ms": (end - start) / _NS_PER_MS if end >= start else 0.0,
-        "status": span["status"],
-        "attributes": span["attributes"],
-    }
-    for name in ("trace_state", "flags", "dropped_attributes_count", "dropped_events_count", "dropped_links_count"):
-        if span[name]:
-            data[name] = span[name]
+    status = span["status"]
+    duration = (end - start) / _NS_PER_MS if end >= start else 0.0
+    optional = ""
+    if (
+        span["trace_state"]
+        or span["flags"]
+        or span["links"]
+        or span["dropped_attributes_count"]
+        or span["dropped_events_count"]
+        or span["dropped_links_count"]
+    ):
+        optional = "".join(f',"{name}":{encode_json(span[name])}' for name in _OPTIONAL_SPAN_FIELDS if span[name])
     if span["events"]:
-        data["events"] = [{**e, "time_unix_nano": str(e["time_unix_nano"])} for e in span["events"]]
-    if span["links"]:
-        data["links"] = span["links"]
-    data["resource"] = resource
-    data["scope"] = scope
+        events = [{**e, "time_unix_nano": str(e["time_unix_nano"])} for e in span["events"]]
+        optional += f',"events":{encode_json(events)}'
+
     event_id = trace_id + span_id
-    event = {"id": event_id, "event_type": "otel.span", "timestamp": ts, "received_at": received_at, "data": data}
-    return make_item(event, ts, event_id, "otel.span", data, index)
+    line = (
+        f'{{"id":"{event_id}","event_type":"otel.span","timestamp":{ts},"received_at":{received_at},'
+        f'"data":{{"trace_id":"{trace_id}","span_id":"{span_id}","parent_span_id":"{parent}",'
+        f'"name":{quote(span["name"])},"kind":{span["kind"]},'
+        f'"start_time_unix_nano":"{start}","end_time_unix_nano":"{end}","duration_ms":{duration!r},'
+        f'"status":{{"code":{int(status["code"])},"message":{quote(status["message"])}}},'
+        f'"attributes":{encode_json(span["attributes"])}{optional},{context}}}}}'
+    )
+    data = {"kind": span["kind"], "status": status, "attributes": span["attributes"], "name": span["name"]}
+    return make_item(line, ts, event_id, "otel.span", data, index)
+
+
+# Written only when set: most spans have none of them.
+_OPTIONAL_SPAN_FIELDS = (
+    "trace_state",
+    "flags",
+    "dropped_attributes_count",
+    "dropped_events_count",
+    "dropped_links_count",
+    "links",
+)
 
 
 def _points(metric: dict) -> tuple[str | None, dict, list]:
@@ -135,7 +153,7 @@ def _metric_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[I
                     "received_at": received_at,
                     "data": data,
                 }
-                yield make_item(event, ts, event_id, "otel.metric", data, index)
+                yield make_item(encode_json(event), ts, event_id, "otel.metric", data, index)
                 index += 1
 
 
@@ -161,15 +179,16 @@ def _log_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item
                 "received_at": received_at,
                 "data": data,
             }
-            yield make_item(event, ts, event_id, "otel.log", data, index)
+            yield make_item(encode_json(event), ts, event_id, "otel.log", data, index)
             index += 1
 
 
 def _span_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
     index = 0
     for resource, scope, spans in _scopes(decoded, TRACES):
+        context = f'"resource":{encode_json(resource)},"scope":{encode_json(scope)}'  # once per scope
         for span in spans:
-            yield _span(span, resource, scope, index, received_at)
+            yield _span(span, context, index, received_at)
             index += 1
 
 

@@ -1,7 +1,7 @@
 """`/api/telemetry/errors` and `/api/telemetry/metrics/summary`, computed from stored events.
 
-Both read only chunk headers (errors and request records were extracted at ingest), skip chunks
-whose list metadata says they hold none, and de-duplicate by event id. They aggregate the durable
+Both skip chunks whose list metadata says they hold none, parse only the events the chunk header
+marks as errors or request records, and de-duplicate by event id. They aggregate the durable
 events themselves, so there is no counter to keep exact under concurrency. A report reads at most
 MAX_REPORT_CHUNKS chunks (and stays inside the KV operation budget); past that it says
 `"truncated": true` and how far it got.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from flarekit.errors import HTTPError
 from telemetry_ingest.chunks import ChunkView
-from telemetry_ingest.digest import REQUEST_COLUMNS
+from telemetry_ingest.digest import REQUEST_COLUMNS, error_of, request_of
 from telemetry_ingest.scan import ChunkRef, RefStream
 from telemetry_ingest.store import MAX_BULK_BYTES, MAX_BULK_KEYS, BudgetExhausted, KVSession
 
@@ -79,6 +79,13 @@ async def scan_chunks(session: KVSession, scan: Scan, wanted: Callable[[ChunkRef
         scan.truncated = True
 
 
+def _parsed(view: ChunkView, i: int, extract: Callable[[str, dict], list | None]) -> list | None:
+    """What `extract` finds in the i-th event of a chunk (the event is parsed here, at read time)."""
+    event = json.loads(view.lines[i])
+    data = event.get("data")
+    return extract(event.get("event_type", ""), data) if isinstance(data, dict) else None
+
+
 def percentiles(values: list[float]) -> dict[str, float] | None:
     """p50/p95/p99 by nearest rank (exact: every value is kept)."""
     if not values:
@@ -93,10 +100,14 @@ async def error_groups(session: KVSession, scan: Scan, limit: int) -> dict:
     samples: dict[str, tuple[ChunkView, int]] = {}
     async for view in scan_chunks(session, scan, lambda ref: ref.errors > 0):
         ts, ids = view.header["ts"], view.header["ids"]
-        for i, digest, error_type, message in view.header["err"]:
+        for i in view.header["err"]:
             moment = ts[i]
             if not scan.start <= moment <= scan.end or not scan.first_time(ids[i]):
                 continue
+            found = _parsed(view, i, error_of)
+            if found is None:
+                continue
+            digest, error_type, message = found
             group = groups.get(digest)
             if group is None:
                 if len(groups) >= MAX_ERROR_GROUPS:
@@ -156,10 +167,11 @@ async def request_summary(session: KVSession, scan: Scan, group_by: str) -> dict
     rows: list[list] = []
     async for view in scan_chunks(session, scan, lambda ref: ref.requests > 0):
         ts, ids = view.header["ts"], view.header["ids"]
-        for record in view.header["req"]:
-            i = record[0]
+        for i in view.header["req"]:
             if scan.start <= ts[i] <= scan.end and scan.first_time(ids[i]):
-                rows.append(record[1:])
+                record = _parsed(view, i, request_of)
+                if record is not None:
+                    rows.append(record)
     by_key: dict[str | None, list[list]] = {}
     for row in rows:
         by_key.setdefault(row[column], []).append(row)

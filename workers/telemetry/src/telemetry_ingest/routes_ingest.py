@@ -8,12 +8,13 @@ from flarekit.errors import HTTPError
 from flarekit.http.request_context import RequestContext
 from flarekit.http.responses import json_response
 from telemetry_ingest.auth import Scope
-from telemetry_ingest.body import parse_json, read_body
+from telemetry_ingest.body import read_body
 from telemetry_ingest.config import MAX_BATCH_EVENTS, MAX_BODY_BYTES
 from telemetry_ingest.context import authorize, config_of, json_text, now, session_of
 from telemetry_ingest.events import check_events
 from telemetry_ingest.ids import random_id, valid_batch_id
 from telemetry_ingest.ingest import Outcome, load_record, save_record, store_items
+from telemetry_ingest.raw_json import Document, Element, parse_events_body
 from telemetry_ingest.store import KVSession
 
 RETRY_AFTER_SECONDS = "1"
@@ -27,13 +28,13 @@ def _too_many(count: int) -> HTTPError:
     )
 
 
-async def _document(rc: RequestContext) -> object:
+async def _document(rc: RequestContext, array_key: str | None) -> Document:
     headers = rc.headers
     body = await read_body(rc.request, headers.get("content-encoding"), headers.get("content-length"), MAX_BODY_BYTES)
-    return parse_json(body)
+    return parse_events_body(body, array_key)
 
 
-async def _ingest(session: KVSession, events: list, batch_id: str) -> Outcome:
+async def _ingest(session: KVSession, events: list[Element], batch_id: str) -> Outcome:
     received_at = now()
     items, rejected = check_events(events, received_at, lambda index: f"{batch_id}.{index}")
     return await store_items(
@@ -57,12 +58,8 @@ async def ingest(rc: RequestContext):
     """One event (an object) or several (an array)."""
     config = config_of(rc)
     authorize(rc, config, Scope.INGEST)
-    document = await _document(rc)
-    if isinstance(document, dict):
-        events = [document]
-    elif isinstance(document, list):
-        events = document
-    else:
+    events = (await _document(rc, None)).events
+    if events is None:
         raise HTTPError(400, "Body must be an event object or an array of events", code="invalid_body")
     if len(events) > MAX_BATCH_EVENTS:
         raise _too_many(len(events))
@@ -73,13 +70,13 @@ async def batch(rc: RequestContext):
     """`{"batch_id"?, "events": [...]}`; a batch id seen before returns its stored outcome."""
     config = config_of(rc)
     authorize(rc, config, Scope.INGEST)
-    document = await _document(rc)
-    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+    document = await _document(rc, "events")
+    events = document.events
+    if not isinstance(document.value, dict) or events is None:
         raise HTTPError(400, 'Body must be an object with an "events" array', code="invalid_body")
-    events = document["events"]
     if len(events) > MAX_BATCH_EVENTS:
         raise _too_many(len(events))
-    batch_id = document.get("batch_id")
+    batch_id = document.value.get("batch_id")
     session = session_of(rc, config)
     if batch_id is None:
         batch_id = random_id("b_")
