@@ -55,10 +55,13 @@ async def send_record(sink: RecordSink | None, record: dict[str, Any]) -> bool:
     if sink is None:
         return False
     try:
-        await sink.record(record)
+        accepted = await sink.record(record)
     except Exception as error:  # metrics must never break the request they describe
         SEND_STATS.failures += 1
         log.warning("metrics record not delivered: %s: %s", type(error).__name__, error)
+        return False
+    if accepted is False:  # the aggregator refused it as malformed (it logs why)
+        SEND_STATS.failures += 1
         return False
     SEND_STATS.sent += 1
     return True
