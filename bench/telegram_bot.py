@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Telegram bot benchmark: webhook acknowledgement latency and updates handled per second end to end.
 
-The bot and the AI proxy run in one flaresim runtime (the proxy's provider is flaresim's simulated
-Workers AI, so no network model is involved); a fake Bot API server on 127.0.0.1 receives the answers.
+The bot, the AI proxy and the telemetry Worker run in one flaresim runtime (the proxy's provider is
+flaresim's simulated Workers AI, so no network model is involved); a fake Bot API server on
+127.0.0.1 receives the answers.
 
 - acknowledgement: the time from a webhook POST to its 200 (secret check, parsing, the update
   stored in its chat's Durable Object), in process and over HTTP, one request at a time with the
@@ -38,8 +39,8 @@ from flaresim.runtime import Runtime  # noqa: E402
 from flaresim.testing import serve_workers  # noqa: E402
 
 BOT_DIR = ROOT / "workers" / "telegram_bot"
-# Until workers/ai_proxy serves chat completions, the tests' stand-in (same service name, same wire format).
-PROXY_DIR = ROOT / "tests" / "telegram_bot" / "stand_in_proxy"
+PROXY_DIR = ROOT / "workers" / "ai_proxy"
+TELEMETRY_DIR = ROOT / "workers" / "telemetry"  # the proxy sends its request records there
 SECRET = "dev-webhook-secret"
 TOKEN = "123456:dev-bot-token"
 HEADERS = {"content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET}
@@ -53,6 +54,7 @@ def percentile(values: list[float], q: float) -> float:
 async def start(state: Path, api: FakeBotApi, stream: str) -> tuple[Runtime, object, object]:
     runtime = Runtime(state, outbound=Outbound(), environ={}, dev_vars=".dev.vars.example")
     proxy = runtime.load_worker(PROXY_DIR)
+    runtime.load_worker(TELEMETRY_DIR)
     overrides = {
         "TELEGRAM_API_BASE": api.url,
         "BOT_MESSAGES_PER_MINUTE": "0",
@@ -181,7 +183,7 @@ async def main() -> None:
             "the chat's Durable Object), one request at a time. Target p50 <= 5 ms.",
             table(["transport", "requests", "p50 ms", "p90 ms", "p99 ms"], ack_rows),
             "End to end: updates posted over HTTP by concurrent clients to chats that already exist, until every "
-            "answer reached the fake Bot API (AI proxy stand-in over flaresim's simulated Workers AI; per-chat "
+            "answer reached the fake Bot API (the AI proxy over flaresim's simulated Workers AI, its telemetry Worker loaded; per-chat "
             "limits off). Each update costs 7 Durable Object calls (accept and drain on the chat's object, history "
             "and append on its conversation, hit and charge on its limiter, record on its usage ledger) and the "
             "proxy call.",

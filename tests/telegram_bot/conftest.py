@@ -1,4 +1,5 @@
-"""The bot under test: the telegram-bot Worker and the AI proxy in one flaresim runtime, a fake Bot API.
+"""The bot under test: the telegram-bot Worker and the real AI proxy (its default provider: flaresim's
+simulated Workers AI) in one flaresim runtime, and a fake Bot API on 127.0.0.1.
 
 `bot.post(update)` delivers an Update to the webhook as Telegram does (with the secret header);
 `bot.send(update)` also waits for the work the webhook left running. What the user saw is in
@@ -19,10 +20,24 @@ from flaresim.fake_telegram import FakeBotApi, UpdateFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = ROOT / "workers" / "telegram_bot"
-PROXY_DIR = Path(__file__).resolve().parent / "stand_in_proxy"
+PROXY_DIR = ROOT / "workers" / "ai_proxy"
+TELEMETRY_DIR = ROOT / "workers" / "telemetry"  # where the proxy sends its request records
 SECRET = "dev-webhook-secret"
 TOKEN = "123456:dev-bot-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Flarekit", "username": "flarekit_bot"}
+
+
+# Two chat models behind the proxy, both on (simulated) Workers AI, for /model.
+TWO_MODELS = json.dumps(
+    {
+        "providers": {"wai": {"type": "workers-ai"}},
+        "models": {
+            "glm-flash": [{"provider": "wai", "model": "@cf/zai-org/glm-4.7-flash"}],
+            "gpt-oss": [{"provider": "wai", "model": "@cf/openai/gpt-oss-20b"}],
+        },
+        "default_model": "glm-flash",
+    }
+)
 
 
 class Bot:
@@ -70,11 +85,12 @@ async def bot_api(flaresim_clock):
 
 @pytest.fixture
 def load_bot(flaresim, bot_api):
-    """`load_bot(**overrides)`: the proxy and the bot, the bot's Bot API pointed at the fake."""
+    """`load_bot(proxy={...}, **overrides)`: the proxy and the bot, the bot's Bot API pointed at the fake."""
 
-    def load(isolates: int = 1, **overrides: str) -> Bot:
+    def load(isolates: int = 1, proxy: dict[str, str] | None = None, **overrides: str) -> Bot:
         if "ai-proxy" not in flaresim.workers:
-            flaresim.load_worker(PROXY_DIR)
+            flaresim.load_worker(PROXY_DIR, overrides=proxy)
+            flaresim.load_worker(TELEMETRY_DIR)
         settings = {"TELEGRAM_API_BASE": bot_api.url, **overrides}
         host = flaresim.load_worker(BOT_DIR, isolates=isolates, overrides=settings)
         return Bot(flaresim, host, bot_api)

@@ -90,11 +90,13 @@ async def test_a_chat_out_of_daily_tokens_is_told_when_its_quota_resets(load_bot
 
 
 async def test_when_the_model_fails_the_user_gets_a_friendly_message_and_retry_works(quiet_bot, updates, flaresim):
-    simulator(flaresim).fail_next()
+    simulator(flaresim).fail_next("3043: Internal server error", times=20)  # more than the proxy retries
     await quiet_bot.send(updates.text("are you there?"))
     assert quiet_bot.answers(CHAT) == [
         "Sorry, I couldn't reach the AI just now. Please try again in a moment (/retry)."
     ]
+    simulator(flaresim).failures.clear()
+    await flaresim.advance(120)  # past the proxy's circuit-breaker cooldown
     await quiet_bot.send(updates.text("/retry"))
     assert quiet_bot.model_calls()[-1]["messages"][-1]["content"] == "are you there?"
     assert quiet_bot.answers(CHAT)[-1].startswith("[simulated]")
@@ -108,7 +110,7 @@ async def test_when_the_model_is_too_slow_the_user_is_told_so(load_bot, updates,
 
 
 async def test_a_proxy_failure_while_streaming_ends_the_placeholder_with_the_apology(bot, updates, flaresim):
-    simulator(flaresim).fail_next()
+    simulator(flaresim).fail_next("3043: Internal server error", times=20)
     await bot.send(updates.text("are you there?"))
     [placeholder] = bot.api.calls_of("sendMessage")
     assert placeholder.params["text"] == "…"

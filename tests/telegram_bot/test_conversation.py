@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TWO_MODELS
 
 from flaresim.ai import simulator
 
@@ -74,23 +75,25 @@ async def test_retry_with_nothing_asked_yet_says_so(quiet_bot, updates):
     assert quiet_bot.answers(CHAT) == ["There is no message of yours to answer again yet."]
 
 
-async def test_model_lists_the_proxys_models_and_switches_the_chats_model(quiet_bot, updates):
-    await quiet_bot.send(updates.text("/model"))
-    listing = quiet_bot.answers(CHAT)[-1]
-    assert "@cf/zai-org/glm-4.7-flash (current)" in listing and "@cf/openai/gpt-oss-20b" in listing
-    await quiet_bot.send(updates.text("/model @cf/openai/gpt-oss-20b"))
-    assert quiet_bot.answers(CHAT)[-1] == "Model set to @cf/openai/gpt-oss-20b for this chat."
-    await quiet_bot.send(updates.text("hi"))
-    assert [model for model, _ in simulator(quiet_bot.runtime).calls][-1] == "@cf/openai/gpt-oss-20b"
-    await quiet_bot.send(updates.text("/model no-such-model"))
-    assert quiet_bot.answers(CHAT)[-1].startswith("There is no model no-such-model.")
+async def test_model_lists_the_proxys_models_and_switches_the_chats_model(load_bot, updates):
+    bot = load_bot(BOT_STREAM="off", proxy={"GATEWAY_CONFIG": TWO_MODELS})
+    await bot.send(updates.text("/model"))
+    listing = bot.answers(CHAT)[-1]
+    assert "glm-flash (current)" in listing and "gpt-oss" in listing
+    await bot.send(updates.text("/model gpt-oss"))
+    assert bot.answers(CHAT)[-1] == "Model set to gpt-oss for this chat."
+    await bot.send(updates.text("hi"))
+    assert [model for model, _ in simulator(bot.runtime).calls][-1] == "@cf/openai/gpt-oss-20b"
+    await bot.send(updates.text("/model no-such-model"))
+    assert bot.answers(CHAT)[-1].startswith("There is no model no-such-model.")
 
 
-async def test_the_model_choice_survives_reset(quiet_bot, updates):
-    await quiet_bot.send(updates.text("/model @cf/openai/gpt-oss-20b"))
-    await quiet_bot.send(updates.text("/reset"))
-    await quiet_bot.send(updates.text("hi"))
-    assert [model for model, _ in simulator(quiet_bot.runtime).calls][-1] == "@cf/openai/gpt-oss-20b"
+async def test_the_model_choice_survives_reset(load_bot, updates):
+    bot = load_bot(BOT_STREAM="off", proxy={"GATEWAY_CONFIG": TWO_MODELS})
+    await bot.send(updates.text("/model gpt-oss"))
+    await bot.send(updates.text("/reset"))
+    await bot.send(updates.text("hi"))
+    assert [model for model, _ in simulator(bot.runtime).calls][-1] == "@cf/openai/gpt-oss-20b"
 
 
 async def test_stats_reports_this_chats_messages_tokens_and_cost(quiet_bot, updates):

@@ -7,7 +7,7 @@ import json
 import socket
 import sys
 
-from conftest import BOT_DIR, PROXY_DIR, ROOT, SECRET, TOKEN
+from conftest import BOT_DIR, PROXY_DIR, ROOT, SECRET, TELEMETRY_DIR, TOKEN
 
 from flaresim.testing import serve_workers
 
@@ -82,6 +82,7 @@ def free_port() -> int:
 async def test_the_sandbox_posts_a_message_and_prints_the_bots_answer(flaresim):
     port = free_port()
     proxy = flaresim.load_worker(PROXY_DIR)
+    flaresim.load_worker(TELEMETRY_DIR)
     bot = flaresim.load_worker(
         BOT_DIR, overrides={"TELEGRAM_API_BASE": f"http://127.0.0.1:{port}", "BOT_STREAM": "off"}
     )

@@ -143,6 +143,7 @@ async def reply_with_model(
             timeout=config.proxy_timeout_seconds,
             traceparent=traceparent,
             on_text=_Progress(chat, editor),
+            fresh=user is None,
         )
     except ProxyError as error:
         log.warning("proxy call failed for chat %s: %s (%s)", chat.chat_id, error, error.kind)

@@ -49,7 +49,7 @@ def new_traceparent() -> str:
     return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
-def _headers(key: str, traceparent: str | None) -> dict[str, str]:
+def _headers(key: str, traceparent: str | None, fresh: bool = False) -> dict[str, str]:
     headers = {
         "authorization": f"Bearer {key}",
         "content-type": "application/json",
@@ -57,6 +57,9 @@ def _headers(key: str, traceparent: str | None) -> dict[str, str]:
     }
     if traceparent:
         headers["traceparent"] = traceparent
+    if fresh:
+        # The proxy caches identical requests; a regenerated answer must not be the cached one.
+        headers["cache-control"] = "no-cache"
     return headers
 
 
@@ -119,15 +122,19 @@ async def complete(
     timeout: float,
     traceparent: str | None = None,
     on_text: OnText | None = None,
+    fresh: bool = False,
 ) -> Answer:
-    """Ask the proxy for a chat completion, streamed; `on_text` sees the whole text so far as it grows."""
+    """Ask the proxy for a chat completion, streamed; `on_text` sees the whole text so far as it grows.
+
+    `fresh` asks the proxy not to answer from its cache (for /retry).
+    """
     body = {**request, "stream": True, "stream_options": {"include_usage": True}}
     try:
         async with asyncio.timeout(timeout):
             response = await proxy.fetch(
                 f"{PROXY_ORIGIN}/v1/chat/completions",
                 method="POST",
-                headers=_headers(key, traceparent),
+                headers=_headers(key, traceparent, fresh),
                 body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
             )
             if response.status != 200:
