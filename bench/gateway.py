@@ -30,7 +30,6 @@ import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -107,7 +106,9 @@ class Upstream(asyncio.Protocol):
                 return
             head = self.buffer[:end].lower()
             at = head.find(b"content-length:")
-            length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+            length = (
+                int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+            )
             if len(self.buffer) < end + 4 + length:
                 return
             body = self.buffer[end + 4 : end + 4 + length]
@@ -197,6 +198,38 @@ async def latencies(url: str, path: str, body: bytes, headers: dict[str, str], c
         return samples
     finally:
         await client.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (from /proc; Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu_per_request(
+    pid: int, url: str, path: str, body: bytes, headers: dict[str, str], connections: int, count: int
+) -> float:
+    """CPU seconds the proxy process spends per request, over `count` requests (background work included)."""
+    host, port = url.removeprefix("http://").split(":")
+    clients = [Client(host, int(port), path, body, headers) for _ in range(connections)]
+    await asyncio.gather(*(c.open() for c in clients))
+    per_client = count // connections
+
+    async def run(client: Client) -> None:
+        for _ in range(per_client):
+            status, _, _ = await client.send()
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+
+    try:
+        await asyncio.gather(*(run(c) for c in clients))  # warm up
+        await asyncio.sleep(0.2)
+        before = cpu_seconds(pid)
+        await asyncio.gather(*(run(c) for c in clients))
+        await asyncio.sleep(0.2)  # let the batched after-response work finish
+        return (cpu_seconds(pid) - before) / (per_client * connections)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
 
 
 async def throughput(url: str, path: str, body: bytes, headers: dict[str, str], connections: int, seconds: float):
@@ -308,10 +341,10 @@ async def proxy(workdir: Path, upstream: str, cache: bool, core: int | None, pro
     if profile and shutil.which("py-spy"):
         command = ["py-spy", "record", "-o", profile, "--rate", "500", "--", *command]
     env = {"AI_PROXY_PORT": str(port), "TELEMETRY_PORT": str(sink_port), "FLARESIM_STATE_DIR": ""}
-    async with child(pinned(core) + command, env):
+    async with child(pinned(core) + command, env) as process:
         url = f"http://127.0.0.1:{port}"
         await wait_for(url)
-        yield url
+        yield url, process.pid
 
 
 # -- the run --------------------------------------------------------------------------------------------
@@ -347,7 +380,7 @@ async def measure(seconds: float, requests: int, profile: str | None) -> dict[st
             figures["direct_p99"] = ms(pct([t for t, _ in direct], 0.99))
             figures["direct_ttft"] = ms(statistics.median(f for _, f in direct_stream))
             figures["direct_rps64"] = await throughput(upstream, path, CHAT, headers, 64, seconds)
-            async with proxy(workdir, upstream, False, proxy_core, profile) as url:
+            async with proxy(workdir, upstream, False, proxy_core, profile) as (url, pid):
                 via = await latencies(url, path, CHAT, headers, requests)
                 via_stream = await latencies(url, path, STREAM, headers, requests)
                 figures["proxy_p50"] = ms(statistics.median(t for t, _ in via))
@@ -356,10 +389,13 @@ async def measure(seconds: float, requests: int, profile: str | None) -> dict[st
                 figures["proxy_rps1"] = len(via) / sum(t for t, _ in via)
                 figures["proxy_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
                 figures["proxy_stream_rps64"] = await throughput(url, path, STREAM, headers, 64, seconds)
-            async with proxy(workdir, upstream, True, proxy_core) as url:
+                figures["proxy_cpu"] = await cpu_per_request(pid, url, path, CHAT, headers, 64, 6400)
+                figures["proxy_stream_cpu"] = await cpu_per_request(pid, url, path, STREAM, headers, 64, 3200)
+            async with proxy(workdir, upstream, True, proxy_core) as (url, pid):
                 hits = await latencies(url, path, CHAT, headers, requests)
                 figures["hit_p50"] = ms(statistics.median(t for t, _ in hits))
                 figures["hit_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
+                figures["hit_cpu"] = await cpu_per_request(pid, url, path, CHAT, headers, 64, 6400)
     figures["cores"] = len(cores)
     return figures
 
@@ -382,6 +418,15 @@ def render(f: dict[str, float], seconds: float, requests: int) -> str:
         ["time to first token added, p50 (stream)", f"{ttft:.3f} ms", verdict(round(ttft, 3), 0.5, False)],
         ["cache hits/s, 64 connections", f"{f['hit_rps64']:,.0f}", verdict(f["hit_rps64"], 6000, True)],
         ["cache hit latency, p50, 1 connection", f"{f['hit_p50']:.3f} ms", ""],
+    ]
+    capacity = [
+        ["chat completion, cache off", f"{f['proxy_cpu'] * 1e6:.0f} µs", f"{1 / f['proxy_cpu']:,.0f}"],
+        [
+            "streaming chat completion, cache off",
+            f"{f['proxy_stream_cpu'] * 1e6:.0f} µs",
+            f"{1 / f['proxy_stream_cpu']:,.0f}",
+        ],
+        ["cache hit", f"{f['hit_cpu'] * 1e6:.0f} µs", f"{1 / f['hit_cpu']:,.0f}"],
     ]
     reference = [
         ["upstream directly: p50 / p99, 1 connection", f"{f['direct_p50']:.3f} / {f['direct_p99']:.3f} ms"],
@@ -406,6 +451,10 @@ def render(f: dict[str, float], seconds: float, requests: int) -> str:
         + table(["figure", "measured", "target"], rows)
         + "\n\n"
         + table(["reference", "measured"], reference)
+        + "\n\nCPU time of the proxy's process per request (all of it: uvicorn, flaresim's plumbing and its "
+        "in-process Durable Objects and SQLite, the outbound HTTP client, and the batched after-response work), "
+        "over 6,400 requests at 64 connections; its inverse is what one core sustains when nothing else runs on it:\n\n"
+        + table(["request", "proxy CPU per request", "requests/s per core"], capacity)
     )
 
 

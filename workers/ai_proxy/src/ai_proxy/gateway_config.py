@@ -26,6 +26,7 @@ from flarekit.llm.prices import default_price, parse_price
 from flarekit.llm.providers import provider_type
 from flarekit.llm.routing import strategy
 from flarekit.ratelimit import Limit
+from flarekit.ratelimit.limits import ALGORITHMS
 from flarekit.usage import Budget
 
 ROOT = "GATEWAY_CONFIG"
@@ -202,6 +203,10 @@ def _deployments(alias: str, value: Any, where: str, providers: Mapping[str, Pro
 def _limits(reader: _Reader) -> tuple[Limit, ...]:
     reader.known("requests_per_minute", "tokens_per_minute", "algorithm", "burst", "fail_closed")
     algorithm = reader.get("algorithm", str, "sliding_window")
+    if algorithm not in ALGORITHMS:
+        raise ConfigurationError(
+            f"{reader.path('algorithm')}: unknown algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})"
+        )
     burst = reader.get("burst", int, None, _positive)
     limits = []
     for name, unit in (("requests_per_minute", "requests"), ("tokens_per_minute", "tokens")):
