@@ -8,13 +8,14 @@ and raises the same errors while a Worker's main module is being imported.
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+EMSCRIPTEN_EIO = 29
 
 _depth = 0
 _installed = False
@@ -111,8 +112,9 @@ def _guard_entropy(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if _refuse():
-            # workerd's getentropy() fails with EIO, which Python reports as an OSError.
-            raise OSError(errno.EIO, "Cannot get entropy outside of request context")
+            # workerd's getentropy() fails with EIO, which Python reports as an OSError; Emscripten
+            # numbers EIO 29 (Linux says 5), and users see "[Errno 29] ..." in production logs.
+            raise OSError(EMSCRIPTEN_EIO, "Cannot get entropy outside of request context")
         return fn(*args, **kwargs)
 
     return guarded
