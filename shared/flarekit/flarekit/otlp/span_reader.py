@@ -44,23 +44,25 @@ def read_span(buf: bytes, pos: int, end: int, depth: int, message_reader, key_va
                 raise DecodeError("a Span field runs past the end of the span")
             if key == _ATTRIBUTES:
                 # The usual KeyValue: key (0x0A len bytes), value (0x12 len) holding a string (0x0A)
-                # or an int (0x18); anything else goes through the general reader.
+                # or an int (0x18), in valid UTF-8 (strict decoding is faster); anything else goes
+                # through the general reader.
                 if stop - pos > 3 and buf[pos] == 0x0A and buf[pos + 1] < 0x80:
                     key_end = pos + 2 + buf[pos + 1]
                     if key_end + 2 < stop and buf[key_end] == 0x12 and key_end + 2 + buf[key_end + 1] == stop:
                         tag = buf[key_end + 2]
-                        if tag == 0x0A and key_end + 4 + buf[key_end + 3] == stop and buf[key_end + 3] < 0x80:
-                            attributes[buf[pos + 2 : key_end].decode("utf-8", "replace")] = buf[
-                                key_end + 4 : stop
-                            ].decode("utf-8", "replace")
-                            pos = stop
-                            continue
-                        if tag == 0x18:
-                            value, after = read_varint(buf, key_end + 3)
-                            if after == stop:
-                                attributes[buf[pos + 2 : key_end].decode("utf-8", "replace")] = int64(value)
+                        try:
+                            if tag == 0x0A and key_end + 4 + buf[key_end + 3] == stop and buf[key_end + 3] < 0x80:
+                                attributes[buf[pos + 2 : key_end].decode()] = buf[key_end + 4 : stop].decode()
                                 pos = stop
                                 continue
+                            if tag == 0x18:
+                                value, after = read_varint(buf, key_end + 3)
+                                if after == stop:
+                                    attributes[buf[pos + 2 : key_end].decode()] = int64(value)
+                                    pos = stop
+                                    continue
+                        except UnicodeDecodeError:
+                            pass
                 attribute, value = key_value_reader(buf, pos, stop, depth + 1)
                 attributes[attribute] = value
             elif key == _TRACE_ID:

@@ -181,10 +181,18 @@ def _log_failed(data: dict) -> bool:
     return type(severity) is int and severity >= ERROR_SEVERITY_NUMBER
 
 
+def span_is_request(kind: object, attributes: dict) -> bool:
+    """A server span, or a GenAI client span: one request each (internal spans are not)."""
+    if kind == SPAN_KIND_SERVER:
+        return True
+    for key in attributes:
+        if key.startswith("gen_ai."):
+            return True
+    return False
+
+
 def _span_is_request(data: dict) -> bool:
-    return data.get("kind") == SPAN_KIND_SERVER or any(
-        key.startswith("gen_ai.") for key in data.get("attributes") or ()
-    )
+    return span_is_request(data.get("kind"), data.get("attributes") or {})
 
 
 class Extractor(NamedTuple):

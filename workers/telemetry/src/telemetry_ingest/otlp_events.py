@@ -16,7 +16,9 @@ from json.encoder import encode_basestring as quote  # a JSON string literal (C)
 
 from flarekit.otlp import LOGS, METRICS, TRACES, Signal
 from flarekit.otlp.messages import METRIC_DATA_KINDS
-from telemetry_ingest.events import Item, Rejection, encode_json, make_item
+from telemetry_ingest.config import MAX_EVENT_BYTES
+from telemetry_ingest.digest import SPAN_STATUS_ERROR, span_is_request
+from telemetry_ingest.events import Item, Rejection, encode_json, make_item, oversize
 from telemetry_ingest.timestamps import MAX_TIMESTAMP_MS
 
 _ZERO_TRACE = "0" * 32
@@ -44,18 +46,19 @@ def _ms(nanos: int, fallback: int) -> int | None:
     return ms if ms <= MAX_TIMESTAMP_MS else None
 
 
-def _valid_id(value: str, zero: str) -> bool:
-    return len(value) == len(zero) and value != zero and _HEX.issuperset(value)
+def _valid_id(value: str, zero: str, hex_known: bool) -> bool:
+    """`hex_known`: the protobuf reader writes ids as hex itself; OTLP/JSON ids may be anything."""
+    return len(value) == len(zero) and value != zero and (hex_known or _HEX.issuperset(value))
 
 
-def _span(span: dict, context: str, index: int, received_at: int) -> Item | Rejection:
+def _span(span: dict, context: str, index: int, received_at: int, hex_known: bool) -> Item | Rejection:
     """An otel.span event; its line is assembled from parts (ids and numbers need no escaping)."""
     trace_id, span_id, parent = span["trace_id"], span["span_id"], span["parent_span_id"]
-    if not _valid_id(trace_id, _ZERO_TRACE):
+    if not _valid_id(trace_id, _ZERO_TRACE, hex_known):
         return Rejection(index, "span has an invalid trace_id (16 bytes, not all zero)")
-    if not _valid_id(span_id, _ZERO_SPAN):
+    if not _valid_id(span_id, _ZERO_SPAN, hex_known):
         return Rejection(index, "span has an invalid span_id (8 bytes, not all zero)")
-    if parent and not _valid_id(parent, _ZERO_SPAN):
+    if parent and not _valid_id(parent, _ZERO_SPAN, hex_known):
         return Rejection(index, "span has an invalid parent_span_id (8 bytes)")
     start, end = span["start_time_unix_nano"], span["end_time_unix_nano"]
     ts = _ms(start, received_at)
@@ -86,8 +89,11 @@ def _span(span: dict, context: str, index: int, received_at: int) -> Item | Reje
         f'"status":{{"code":{int(status["code"])},"message":{quote(status["message"])}}},'
         f'"attributes":{encode_json(span["attributes"])}{optional},{context}}}}}'
     )
-    data = {"kind": span["kind"], "status": status, "attributes": span["attributes"], "name": span["name"]}
-    return make_item(line, ts, event_id, "otel.span", data, index)
+    size = oversize(line)
+    if size is not None:
+        return Rejection(index, f"span is {size} bytes as an event; the limit is {MAX_EVENT_BYTES} bytes (64 KiB)")
+    failed = status["code"] == SPAN_STATUS_ERROR
+    return Item(ts, event_id, "otel.span", line, index, failed, span_is_request(span["kind"], span["attributes"]))
 
 
 # Written only when set: most spans have none of them.
@@ -123,7 +129,7 @@ def _point_data(kind: str, body: dict, point: dict) -> dict:
     return data
 
 
-def _metric_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
+def _metric_items(decoded: dict, received_at: int, id_prefix: str, hex_known: bool) -> Iterator[Item | Rejection]:
     index = 0
     for resource, scope, metrics in _scopes(decoded, METRICS):
         for metric in metrics:
@@ -157,7 +163,7 @@ def _metric_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[I
                 index += 1
 
 
-def _log_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
+def _log_items(decoded: dict, received_at: int, id_prefix: str, hex_known: bool) -> Iterator[Item | Rejection]:
     index = 0
     for resource, scope, records in _scopes(decoded, LOGS):
         for record in records:
@@ -183,27 +189,32 @@ def _log_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item
             index += 1
 
 
-def _span_items(decoded: dict, received_at: int, id_prefix: str) -> Iterator[Item | Rejection]:
+def _span_items(decoded: dict, received_at: int, id_prefix: str, hex_known: bool) -> Iterator[Item | Rejection]:
     index = 0
     for resource, scope, spans in _scopes(decoded, TRACES):
         context = f'"resource":{encode_json(resource)},"scope":{encode_json(scope)}'  # once per scope
         for span in spans:
-            yield _span(span, context, index, received_at)
+            yield _span(span, context, index, received_at, hex_known)
             index += 1
 
 
-CONVERTERS: dict[str, Callable[[dict, int, str], Iterator[Item | Rejection]]] = {
+CONVERTERS: dict[str, Callable[[dict, int, str, bool], Iterator[Item | Rejection]]] = {
     "traces": _span_items,
     "metrics": _metric_items,
     "logs": _log_items,
 }
 
 
-def otlp_items(signal: Signal, decoded: dict, received_at: int, id_prefix: str) -> tuple[list[Item], list[Rejection]]:
-    """The events of a decoded export request, and the items rejected (by position in the request)."""
+def otlp_items(
+    signal: Signal, decoded: dict, received_at: int, id_prefix: str, hex_known: bool
+) -> tuple[list[Item], list[Rejection]]:
+    """The events of a decoded export request, and the items rejected (by position in the request).
+
+    `hex_known`: the request was protobuf, so ids are hex already (checked for OTLP/JSON).
+    """
     items: list[Item] = []
     rejected: list[Rejection] = []
-    for outcome in CONVERTERS[signal.name](decoded, received_at, id_prefix):
+    for outcome in CONVERTERS[signal.name](decoded, received_at, id_prefix, hex_known):
         if type(outcome) is Item:
             items.append(outcome)
         else:

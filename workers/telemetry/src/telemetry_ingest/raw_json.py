@@ -14,12 +14,8 @@ from typing import Any, NamedTuple
 
 from flarekit.errors import HTTPError
 
-
-class Element(NamedTuple):
-    """An array element: its parsed value and its source text."""
-
-    value: Any
-    text: str
+Element = tuple[Any, str]
+"""An array element: its parsed value and its source text (a plain tuple: one is made per event)."""
 
 
 def _refuse_constant(name: str) -> Any:
@@ -28,6 +24,7 @@ def _refuse_constant(name: str) -> Any:
 
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 _raw_decode = _DECODER.raw_decode
+_scan_once = _DECODER.scan_once  # what raw_decode calls, without its wrapper: once per element
 _skip = WHITESPACE.match
 _scanstring = json.decoder.scanstring
 
@@ -50,12 +47,21 @@ def _fail(text: str, message: str, index: int) -> HTTPError:
 def _elements(text: str, index: int) -> tuple[list[Element], int]:
     """The elements of the array starting at `text[index] == "["`, and the index after it."""
     elements: list[Element] = []
+    append = elements.append
     index = _skip(text, index + 1).end()
     if text[index : index + 1] == "]":
         return elements, index + 1
     while True:
-        value, end = _raw_decode(text, index)
-        elements.append(Element(value, text[index:end]))
+        try:
+            value, end = _scan_once(text, index)
+        except StopIteration as stop:
+            raise _fail(text, "Expecting value", stop.value) from None
+        append((value, text[index:end]))
+        # Compact JSON (what clients send) has the delimiter right after the value: skip the regex.
+        delimiter = text[end : end + 1]
+        if delimiter == "," and text[end + 1 : end + 2] == "{":
+            index = end + 1
+            continue
         index = _skip(text, end).end()
         delimiter = text[index : index + 1]
         if delimiter == "]":
@@ -114,7 +120,7 @@ def parse_events_body(body: bytes, array_key: str | None = None) -> Document:
             value, events, index = _object(text, index, array_key)
         elif first == "{":
             single, end = _raw_decode(text, index)
-            value, events = None, [Element(single, text[index:end])]
+            value, events = None, [(single, text[index:end])]
             index = end
         else:
             value, index = _raw_decode(text, index)

@@ -83,7 +83,7 @@ async def export(rc: RequestContext, signal: Signal) -> Response:
         # Spans carry their own ids; other items get ids from the request bytes, so a retried export
         # (the same bytes) names its items the same and queries show them once.
         id_prefix = "" if signal.name == "traces" else hashlib.sha256(body).hexdigest()[:24]
-        items, rejected = otlp_items(signal, decoded, received_at, id_prefix)
+        items, rejected = otlp_items(signal, decoded, received_at, id_prefix, protobuf)
         outcome = await store_items(
             session_of(rc, config),
             items,
