@@ -2,7 +2,8 @@
 
 `prompt_tokens` follows OpenAI's meaning: it includes cached tokens (`cached_tokens` is a subset),
 which is why Anthropic's three input counters are summed when translated (llm-wire-formats.md §0
-fact 15). An estimate is flagged so spend reports can say which figures are exact.
+fact 15). An estimate is flagged so spend reports can say which figures are exact; the estimates
+themselves come from `flarekit.tokens`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# OpenAI's rule of thumb: one token is about four characters of English (§8).
-CHARS_PER_TOKEN = 4
-# Chat overhead from OpenAI's cookbook: 3 tokens per message, 3 to prime the reply.
-TOKENS_PER_MESSAGE = 3
-TOKENS_TO_PRIME_REPLY = 3
+# The estimation rule (four characters per token, the cookbook's chat overhead) is flarekit's one.
+from flarekit.tokens import CHARS_PER_TOKEN, REPLY_PRIMING, estimate_messages_tokens, estimate_text_tokens
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "Usage",
+    "estimate_input_tokens",
+    "estimate_prompt_tokens",
+    "estimate_text_tokens",
+    "usage_from_openai",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,37 +64,11 @@ def _int(value: Any) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0
 
 
-def estimate_text_tokens(text: str) -> int:
-    """Tokens in `text` by the four-characters rule (never zero for non-empty text)."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
-
-
-def content_text(content: Any) -> str:
-    """The text of a message `content` (a string, or an array of parts whose text parts count)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return ""
-
-
 def estimate_prompt_tokens(messages: Any, tools: Any = None) -> int:
     """Prompt tokens of a chat request, estimated from its messages (and tool definitions)."""
-    total = TOKENS_TO_PRIME_REPLY
-    if isinstance(messages, list):
-        for message in messages:
-            if not isinstance(message, dict):
-                continue
-            total += TOKENS_PER_MESSAGE + estimate_text_tokens(content_text(message.get("content")))
-            for call in message.get("tool_calls") or ():
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict):
-                    total += estimate_text_tokens(str(function.get("name", "")) + str(function.get("arguments", "")))
-    if tools:
-        import json
-
-        total += estimate_text_tokens(json.dumps(tools, separators=(",", ":")))
-    return total
+    if not isinstance(messages, list):
+        return REPLY_PRIMING
+    return estimate_messages_tokens([m for m in messages if isinstance(m, dict)], tools)
 
 
 def estimate_input_tokens(value: Any) -> int:
