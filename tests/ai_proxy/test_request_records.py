@@ -61,3 +61,22 @@ async def test_a_telemetry_failure_never_affects_the_answer(start_proxy, upstrea
     assert completion.choices[0].message.content == "primary says: still fine"
     await flaresim.drain()
     assert flaresim.background_failures == 0
+
+
+async def test_records_are_queryable_in_the_real_telemetry_worker(start_proxy, upstreams, flaresim, worker_dirs):
+    telemetry = flaresim.load_worker(worker_dirs["telemetry"])
+    proxy = await start_proxy(openai_config(*upstreams))
+    client = proxy.client()
+    for n in range(3):
+        await client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"n{n}"}])
+    await flaresim.drain()
+    from flaresim.testing import WorkerClient
+
+    answer = await WorkerClient(telemetry).get(
+        "/api/telemetry/query?event_type=ai.request", headers={"authorization": "Bearer query-dev-token"}
+    )
+    assert answer.status == 200
+    events = (await answer.json())["events"]
+    assert len(events) == 3
+    assert {e["data"]["deployment"] for e in events} == {"primary/gpt-4o-mini-at-primary"}
+    assert all(e["data"]["key_name"] == "dev" and e["data"]["status"] == 200 for e in events)
