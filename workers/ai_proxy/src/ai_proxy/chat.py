@@ -19,9 +19,9 @@ from flarekit.cache import BYPASS, HIT, STATUS_HEADER, TTL_HEADER, CacheDecision
 from flarekit.errors import HTTPError
 from flarekit.llm.calls import ChatResult
 from flarekit.llm.failover import Outcome
-from flarekit.llm.openai_format import dumps
+from flarekit.llm.openai_format import completion_text, dumps
 from flarekit.llm.prices import cost_usd
-from flarekit.llm.tokens import Usage, estimate_prompt_tokens
+from flarekit.llm.tokens import Usage, estimate_prompt_tokens, estimate_text_tokens
 
 # Called with (completion, usage, cost) once an answer is complete (conversations store it).
 OnComplete = Callable[[dict[str, Any], Usage, float], Awaitable[None]]
@@ -107,7 +107,7 @@ async def complete_chat(call: ProxyCall, on_complete: OnComplete | None = None) 
     async def compute() -> Fill:
         outcome = await gateway.call(call.env, deployments, body, stream=False, include_usage=False)
         result: ChatResult = outcome.value
-        usage = result.usage or Usage(estimate, 0, estimated=True)
+        usage = result.usage or Usage(estimate, estimate_text_tokens(completion_text(result.body)), estimated=True)
         cost = cost_usd(outcome.deployment.price, usage)
         routed.append((outcome, usage, cost))
         if interceptors.on_response:

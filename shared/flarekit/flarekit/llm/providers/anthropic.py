@@ -35,7 +35,8 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
     request = to_anthropic(
         {**body, "stream": stream}, deployment.model, version=deployment.provider.api_version or API_VERSION
     )
-    url = (deployment.provider.base_url or DEFAULT_BASE_URL).rstrip("/") + "/v1/messages"
+    base = (deployment.provider.base_url or DEFAULT_BASE_URL).rstrip("/")
+    url = base.removesuffix("/v1") + "/v1/messages"  # accept the base URL with or without /v1
     response = await post(url, _headers(deployment), dumps(request), min(cx.timeouts.connect, left))
     if response.status != 200:
         raise await error_from_response(response, url, deployment.provider.name, min(cx.timeouts.first_byte, left))
