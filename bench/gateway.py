@@ -288,9 +288,9 @@ async def wait_for(url: str, path: str = "/health") -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def proxy_directory(workdir: Path, upstream: str, cache: bool) -> Path:
+def proxy_directory(workdir: Path, upstream: str, cache: bool, limits: bool = True) -> Path:
     """A copy of the Worker (code linked, not copied) with the benchmark's secrets and config."""
-    target = workdir / ("proxy-cache" if cache else "proxy")
+    target = workdir / f"proxy-{'cache' if cache else 'nocache'}-{'limits' if limits else 'nolimits'}"
     target.mkdir()
     shutil.copy(PROXY / "wrangler.toml", target / "wrangler.toml")
     (target / "src").symlink_to(PROXY / "src")
@@ -298,9 +298,10 @@ def proxy_directory(workdir: Path, upstream: str, cache: bool) -> Path:
     config = {
         "providers": {"upstream": {"type": "openai", "base_url": upstream + "/v1", "api_key_env": "UPSTREAM_KEY"}},
         "models": {"gpt-4o-mini": [{"provider": "upstream", "model": "gpt-4o-mini"}]},
-        "limits": {"requests_per_minute": 100_000_000, "tokens_per_minute": 1_000_000_000},
         "cache": {"enabled": cache},
     }
+    if limits:
+        config["limits"] = {"requests_per_minute": 100_000_000, "tokens_per_minute": 1_000_000_000}
     secrets = {
         "ENVIRONMENT": "development",
         "PROXY_API_KEYS": f"bench={KEY}",
@@ -333,8 +334,10 @@ async def child(command: list[str], env: dict[str, str] | None = None) -> AsyncI
 
 
 @contextlib.asynccontextmanager
-async def proxy(workdir: Path, upstream: str, cache: bool, core: int | None, profile: str | None = None):
-    directory = proxy_directory(workdir, upstream, cache)
+async def proxy(
+    workdir: Path, upstream: str, cache: bool, core: int | None, profile: str | None = None, limits: bool = True
+):
+    directory = proxy_directory(workdir, upstream, cache, limits)
     port, sink_port = free_port(), free_port()
     command = [sys.executable, "-m", "flaresim.cli", "dev", str(directory), str(SINK), "--no-reload", "--no-crons"]
     command += ["--state", str(workdir / f"state-{port}")]
@@ -396,6 +399,18 @@ async def measure(seconds: float, requests: int, profile: str | None) -> dict[st
                 figures["hit_p50"] = ms(statistics.median(t for t, _ in hits))
                 figures["hit_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
                 figures["hit_cpu"] = await cpu_per_request(pid, url, path, CHAT, headers, 64, 6400)
+            # The same without per-key limits: what the in-process RateLimiter round trip costs.
+            async with proxy(workdir, upstream, False, proxy_core, limits=False) as (url, pid):
+                via = await latencies(url, path, CHAT, headers, requests)
+                figures["nolimit_p50"] = ms(statistics.median(t for t, _ in via))
+                via_stream = await latencies(url, path, STREAM, headers, requests)
+                figures["nolimit_ttft"] = ms(statistics.median(f for _, f in via_stream))
+                figures["nolimit_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
+                figures["nolimit_cpu"] = await cpu_per_request(pid, url, path, CHAT, headers, 64, 6400)
+            async with proxy(workdir, upstream, True, proxy_core, limits=False) as (url, pid):
+                await latencies(url, path, CHAT, headers, 50)
+                figures["nolimit_hit_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
+                figures["nolimit_hit_cpu"] = await cpu_per_request(pid, url, path, CHAT, headers, 64, 6400)
     figures["cores"] = len(cores)
     return figures
 
@@ -427,6 +442,14 @@ def render(f: dict[str, float], seconds: float, requests: int) -> str:
             f"{1 / f['proxy_stream_cpu']:,.0f}",
         ],
         ["cache hit", f"{f['hit_cpu'] * 1e6:.0f} µs", f"{1 / f['hit_cpu']:,.0f}"],
+        ["chat completion, cache off, no limits", f"{f['nolimit_cpu'] * 1e6:.0f} µs", f"{1 / f['nolimit_cpu']:,.0f}"],
+        ["cache hit, no limits", f"{f['nolimit_hit_cpu'] * 1e6:.0f} µs", f"{1 / f['nolimit_hit_cpu']:,.0f}"],
+    ]
+    without_limits = [
+        ["requests/s, 64 connections, cache off", f"{f['nolimit_rps64']:,.0f}"],
+        ["latency added, p50, 1 connection", f"{f['nolimit_p50'] - f['direct_p50']:.3f} ms"],
+        ["time to first token added, p50 (stream)", f"{f['nolimit_ttft'] - f['direct_ttft']:.3f} ms"],
+        ["cache hits/s, 64 connections", f"{f['nolimit_hit_rps64']:,.0f}"],
     ]
     reference = [
         ["upstream directly: p50 / p99, 1 connection", f"{f['direct_p50']:.3f} / {f['direct_p99']:.3f} ms"],
@@ -451,6 +474,10 @@ def render(f: dict[str, float], seconds: float, requests: int) -> str:
         + table(["figure", "measured", "target"], rows)
         + "\n\n"
         + table(["reference", "measured"], reference)
+        + "\n\nThe same with no per-key limits configured (no RateLimiter call per request; everything else on). "
+        "Under flaresim the Durable Object runs in the proxy's own process and core, with its SQLite "
+        "writes; in production it runs in its own isolate and the Worker only waits for it:\n\n"
+        + table(["without limits", "measured"], without_limits)
         + "\n\nCPU time of the proxy's process per request (all of it: uvicorn, flaresim's plumbing and its "
         "in-process Durable Objects and SQLite, the outbound HTTP client, and the batched after-response work), "
         "over 6,400 requests at 64 connections; its inverse is what one core sustains when nothing else runs on it:\n\n"
