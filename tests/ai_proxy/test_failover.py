@@ -109,6 +109,18 @@ async def test_an_upstream_client_error_is_returned_as_is_without_failover(start
     assert backup.count == 0
 
 
+@pytest.mark.parametrize("status", [401, 403, 404])
+async def test_a_misconfigured_deployment_fails_over_and_alone_is_a_502(start_proxy, upstreams, status):
+    primary, backup = upstreams
+    primary.default = ("status", status)
+    proxy = await start_proxy(openai_config(primary, backup))
+    assert await _ask(proxy.client(), stream=False, text="x") == "backup says: x"
+    backup.default = ("status", status)
+    with pytest.raises(openai.InternalServerError) as caught:
+        await _ask(proxy.client(), stream=False, text="y")
+    assert caught.value.status_code == 502
+
+
 async def test_the_circuit_opens_after_repeated_failures_and_probes_after_the_cooldown(
     start_proxy, upstreams, flaresim
 ):

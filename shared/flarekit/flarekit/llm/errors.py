@@ -14,6 +14,9 @@ from flarekit.errors import UpstreamError
 
 # Statuses after which another deployment may succeed (the openai SDK retries the same set, §4.3).
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+# A provider refusing the gateway's key, or not knowing the deployment's model or path, says the
+# deployment is misconfigured, not that the client erred: another deployment may well answer.
+DEPLOYMENT_STATUSES = frozenset({401, 403, 404})
 
 
 @dataclass
@@ -40,7 +43,7 @@ def status_error(
     return ProviderError(
         status,
         message,
-        retryable=status in RETRYABLE_STATUSES or status >= 500,
+        retryable=status in RETRYABLE_STATUSES or status in DEPLOYMENT_STATUSES or status >= 500,
         retry_after=retry_after,
         kind="status",
         error_type=error_type or ("invalid_request_error" if status < 500 else "api_error"),
