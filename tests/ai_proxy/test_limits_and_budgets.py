@@ -86,3 +86,33 @@ async def test_a_cache_hit_still_counts_as_a_request(start_proxy, upstreams):
     assert (await _ask(client, "same")).headers["x-flarekit-cache"] == "HIT"
     with pytest.raises(openai.RateLimitError):
         await _ask(client, "same")
+
+
+def _limiter_down(proxy, monkeypatch):
+    """The RateLimiter namespace stops answering (flaresim has no fault switch for Durable Objects)."""
+
+    def unreachable(_object_id):
+        raise OSError("Durable Object unavailable: network connection lost")
+
+    monkeypatch.setattr(proxy.host.isolates[0].env.RATE_LIMITER, "get", unreachable)
+
+
+async def test_an_unreachable_limiter_degrades_to_per_isolate_limits_and_says_so(start_proxy, upstreams, monkeypatch):
+    proxy = await start_proxy(openai_config(*upstreams, limits={"requests_per_minute": 2}))
+    _limiter_down(proxy, monkeypatch)
+    client = proxy.client()
+    first = await _ask(client, "a")
+    assert first.headers["x-flarekit-ratelimit-mode"] == "degraded"
+    assert first.headers["x-ratelimit-remaining-requests"] == "1"
+    await _ask(client, "b")
+    with pytest.raises(openai.RateLimitError):
+        await _ask(client, "c")
+
+
+async def test_a_fail_closed_limiter_refuses_while_unreachable(start_proxy, upstreams, monkeypatch):
+    proxy = await start_proxy(openai_config(*upstreams, limits={"requests_per_minute": 2, "fail_closed": True}))
+    _limiter_down(proxy, monkeypatch)
+    with pytest.raises(openai.InternalServerError) as caught:
+        await _ask(proxy.client(), "a")
+    assert caught.value.status_code == 503 and caught.value.code == "rate_limiter_unavailable"
+    assert upstreams[0].count == 0
