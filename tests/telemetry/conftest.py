@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from telemetry_support import INGEST, QUERY, TelemetryClient
+from telemetry_support import TelemetryClient
 
 
 @pytest.fixture
@@ -23,5 +23,3 @@ def kv(flaresim, telemetry):
     """The TELEMETRY namespace itself, to look at what the Worker stored."""
     return telemetry.isolates[0].env.TELEMETRY
 
-
-__all__ = ["INGEST", "QUERY"]

@@ -145,3 +145,14 @@ async def test_a_narrow_range_among_thousands_of_chunks_is_found_by_splitting_de
     ]
     everything = await api.query_all(start=NOW_MS, end=NOW_MS + 2500 * 1000, limit=1000)
     assert [e["data"]["n"] for e in everything] == list(range(2500))
+
+
+@pytest.mark.parametrize("limit", [1000, 999, 300])
+async def test_overlapping_chunks_page_in_order_without_gaps_or_repeats(api, flaresim, limit):
+    for b in range(3):  # three batches whose timestamps interleave: their chunks overlap in time
+        events = [event(b, id=f"{b}-{i:04d}", timestamp=NOW_MS - 10_000 + i * 3 + b) for i in range(1000)]
+        await api.post_json("/api/telemetry/batch", {"events": events})
+        await flaresim.advance(1)
+    found = await api.query_all(start=NOW_MS - 10_000, end=NOW_MS, limit=limit)
+    expected = sorted((NOW_MS - 10_000 + i * 3 + b, f"{b}-{i:04d}") for b in range(3) for i in range(1000))
+    assert [(e["timestamp"], e["id"]) for e in found] == expected

@@ -1,7 +1,8 @@
 """`GET /api/telemetry/query`: events of a time range, oldest first, a page at a time.
 
 Chunks are read in order of their first timestamp, up to 100 per bulk read, and reading stops as
-soon as `limit + 1` events are known to come before anything unread. Events are ordered by
+soon as `limit` events are known to come before anything unread (a full page with chunks left
+gets a cursor; the next page may then rarely be empty, when what is left is filtered out). Events are ordered by
 (timestamp, id) and de-duplicated by id; the cursor is the position of the last event returned.
 Event lines are copied from storage into the answer without being parsed again.
 """
@@ -115,7 +116,10 @@ async def run_query(session: KVSession, params: QueryParams) -> tuple[list[str],
     """The page's event lines and the cursor for the next page (None at the end)."""
     low = params.start if params.after is None else max(params.start, params.after[0])
     refs = RefStream(session, low, params.end)
-    need = params.limit + 1
+    # Read until `limit` events are known to come before every unread chunk; keep one more, if read,
+    # to know the page is not the last.
+    limit = params.limit
+    keep = limit + 1
     found: list[tuple[int, str, Any, int]] = []
     resume: int | None = None  # first timestamp of the earliest chunk not read yet (None: all read)
     last_taken = low
@@ -123,10 +127,10 @@ async def run_query(session: KVSession, params: QueryParams) -> tuple[list[str],
         while True:
             next_ref = await refs.peek()
             resume = None if next_ref is None else next_ref.min_ts
-            if next_ref is None or sum(1 for row in found if row[0] < next_ref.min_ts) >= need:
+            if next_ref is None or sum(1 for row in found if row[0] < next_ref.min_ts) >= limit:
                 break
             group, expected, size = [], 0, 0
-            while next_ref is not None and len(group) < MAX_BULK_KEYS and expected < need:
+            while next_ref is not None and len(group) < MAX_BULK_KEYS and expected < limit:
                 if (
                     params.event_type is not None
                     and next_ref.types is not None
@@ -149,14 +153,14 @@ async def run_query(session: KVSession, params: QueryParams) -> tuple[list[str],
                     value = values.get(ref.name)
                     if value is not None:  # None: expired, or not yet visible here (KV is eventually consistent)
                         _select(ChunkView(value), params, found)
-                found = _settle(found, need)
+                found = _settle(found, keep)
     except BudgetExhausted:
         # Answer with what was read; the cursor resumes before the first chunk not read.
         resume = last_taken if resume is None else min(resume, last_taken)
-    found = _settle(found, need)
-    page = found[: params.limit]
+    found = _settle(found, keep)
+    page = found[:limit]
     lines = [view.lines[j] for _, _, view, j in page]
-    if len(found) > params.limit:
+    if len(found) > limit or (len(page) == limit and resume is not None):
         return lines, encode_cursor(page[-1][0], page[-1][1])
     if resume is None:
         return lines, None
