@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from telemetry_ingest.config import MAX_EVENT_BYTES
 from telemetry_ingest.digest import classify
 from telemetry_ingest.raw_json import Element
-from telemetry_ingest.timestamps import parse_timestamp
+from telemetry_ingest.timestamps import MAX_TIMESTAMP_MS, parse_timestamp
 
 MAX_EVENT_TYPE_CHARS = 128
 MAX_ID_CHARS = 128
@@ -73,6 +73,14 @@ def _line(raw: dict, text: str | None, add_id: bool, ts: int, received_at: int) 
     return f'{text[:-1].rstrip()},{extra}"received_at":{received_at}}}'
 
 
+def _event_type_problem(event_type: Any) -> str:
+    if event_type is None:
+        return "missing event_type"
+    if type(event_type) is not str:
+        return "event_type must be a string"
+    return f"event_type must be 1 to {MAX_EVENT_TYPE_CHARS} characters"
+
+
 def check_event(
     raw: Any, text: str | None, index: int, received_at: int, make_id: Callable[[int], str]
 ) -> Item | Rejection:
@@ -80,18 +88,16 @@ def check_event(
     if type(raw) is not dict:
         return Rejection(index, "event must be a JSON object")
     event_type = raw.get("event_type")
-    if event_type is None:
-        return Rejection(index, "missing event_type")
-    if type(event_type) is not str:
-        return Rejection(index, "event_type must be a string")
-    if not 0 < len(event_type) <= MAX_EVENT_TYPE_CHARS:
-        return Rejection(index, f"event_type must be 1 to {MAX_EVENT_TYPE_CHARS} characters")
+    if type(event_type) is not str or not 0 < len(event_type) <= MAX_EVENT_TYPE_CHARS:
+        return Rejection(index, _event_type_problem(event_type))
     data = raw.get("data")
     if type(data) is not dict:
         return Rejection(index, "missing data (must be an object)" if data is None else "data must be an object")
     stamp = raw.get("timestamp")
     if stamp is None:
         ts = received_at
+    elif type(stamp) is int and 0 <= stamp <= MAX_TIMESTAMP_MS:
+        ts = stamp  # the usual case, without a call
     else:
         ts = parse_timestamp(stamp)
         if ts is None:
