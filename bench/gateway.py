@@ -15,8 +15,9 @@ Each throughput figure is the best of three windows (the machine is shared; othe
 a window down). Targets (issue 3): >= 2,500 req/s at 64 connections, <= 0.6 ms added p50 at 1
 connection, <= 0.5 ms added time to first token, cache hits >= 6,000 req/s.
 
-Usage: bench/gateway.py [--seconds S] [--requests N] [--profile OUT.svg]
-  --profile runs the proxy under py-spy (if installed) during the 64-connection run.
+Usage: bench/gateway.py [--seconds S] [--requests N] [--profile]
+  --profile: one more 64-connection run with the proxy under py-spy, reported as the share of
+  samples per component (uvicorn, flaresim's plumbing, the gateway, the RateLimiter, the upstream call).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +37,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from report import table, write_section
 
@@ -291,7 +294,10 @@ async def wait_for(url: str, path: str = "/health") -> None:
 def proxy_directory(workdir: Path, upstream: str, cache: bool, limits: bool = True) -> Path:
     """A copy of the Worker (code linked, not copied) with the benchmark's secrets and config."""
     target = workdir / f"proxy-{'cache' if cache else 'nocache'}-{'limits' if limits else 'nolimits'}"
-    target.mkdir()
+    target.mkdir(exist_ok=True)
+    for name in ("wrangler.toml", "src", "python_modules", ".dev.vars"):
+        with contextlib.suppress(FileNotFoundError):
+            (target / name).unlink()
     shutil.copy(PROXY / "wrangler.toml", target / "wrangler.toml")
     (target / "src").symlink_to(PROXY / "src")
     (target / "python_modules").symlink_to(PROXY / "python_modules")
@@ -341,13 +347,67 @@ async def proxy(
     port, sink_port = free_port(), free_port()
     command = [sys.executable, "-m", "flaresim.cli", "dev", str(directory), str(SINK), "--no-reload", "--no-crons"]
     command += ["--state", str(workdir / f"state-{port}")]
-    if profile and shutil.which("py-spy"):
-        command = ["py-spy", "record", "-o", profile, "--rate", "500", "--", *command]
+    if profile:
+        spy = Path(sys.executable).with_name("py-spy")
+        spy_command = str(spy) if spy.exists() else "py-spy"
+        command = [spy_command, "record", "--format", "raw", "-o", profile, "--rate", "250", "--", *command]
     env = {"AI_PROXY_PORT": str(port), "TELEMETRY_PORT": str(sink_port), "FLARESIM_STATE_DIR": ""}
     async with child(pinned(core) + command, env) as process:
         url = f"http://127.0.0.1:{port}"
         await wait_for(url)
         yield url, process.pid
+
+
+# -- where the time goes (py-spy) ---------------------------------------------------------------------------
+
+# Components of a request, by the frames on its stack: the first rule with a matching frame wins.
+COMPONENTS = [
+    (
+        "RateLimiter round trip (the Durable Object runs in process here, with its SQLite)",
+        [("_call", "ratelimit/client.py")],
+    ),
+    (
+        "upstream HTTP call (workers.fetch shim + aiohttp client)",
+        [("post", "llm/transport.py"), ("read_body", "llm/transport.py")],
+    ),
+    (
+        "after-response work (batched spend, token corrections, telemetry)",
+        [("after_response", "ai_proxy/proxy_call.py")],
+    ),
+    (
+        "workers/js shims used by the handler (Request, Response, headers)",
+        [("", "workers/response.py"), ("", "workers/request.py"), ("", "workers/_body.py"), ("", "js/__init__.py")],
+    ),
+    ("gateway logic (keys, JSON, routing, failover, records)", [("handle", "ai_proxy/app.py")]),
+    (
+        "flaresim request plumbing (ASGI adapter, isolate dispatch)",
+        [("fetch", "flaresim/runtime.py"), ("", "flaresim/asgi_adapter.py")],
+    ),
+    ("uvicorn HTTP server", [("", "uvicorn/")]),
+]
+_FRAME = re.compile(r"(.*) \((.*):\d+\)")
+
+
+def breakdown(raw: Path) -> list[list[str]]:
+    """Shares of py-spy samples (raw format) per component, start-up excluded."""
+    shares: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [m.groups() for m in map(_FRAME.match, stack.split(";")) if m]
+        if not frames or any("importlib" in path for _, path in frames):
+            continue
+        total += int(count)
+        name = next(
+            (
+                name
+                for name, rules in COMPONENTS
+                if any(fn.endswith(f) and part in path for fn, path in frames for f, part in rules)
+            ),
+            "event loop, garbage collection, the rest",
+        )
+        shares[name] = shares.get(name, 0) + int(count)
+    return [[name, f"{100 * count / total:.0f}%"] for name, count in sorted(shares.items(), key=lambda i: -i[1])]
 
 
 # -- the run --------------------------------------------------------------------------------------------
@@ -362,7 +422,7 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(seconds: float, requests: int, profile: str | None) -> dict[str, float]:
+async def measure(seconds: float, requests: int, profile: bool) -> dict[str, Any]:
     cores = sorted(os.sched_getaffinity(0))
     proxy_core, other_core = (cores[0], cores[1]) if len(cores) > 1 else (None, None)
     if other_core is not None:
@@ -383,7 +443,7 @@ async def measure(seconds: float, requests: int, profile: str | None) -> dict[st
             figures["direct_p99"] = ms(pct([t for t, _ in direct], 0.99))
             figures["direct_ttft"] = ms(statistics.median(f for _, f in direct_stream))
             figures["direct_rps64"] = await throughput(upstream, path, CHAT, headers, 64, seconds)
-            async with proxy(workdir, upstream, False, proxy_core, profile) as (url, pid):
+            async with proxy(workdir, upstream, False, proxy_core) as (url, pid):
                 via = await latencies(url, path, CHAT, headers, requests)
                 via_stream = await latencies(url, path, STREAM, headers, requests)
                 figures["proxy_p50"] = ms(statistics.median(t for t, _ in via))
@@ -411,11 +471,17 @@ async def measure(seconds: float, requests: int, profile: str | None) -> dict[st
                 await latencies(url, path, CHAT, headers, 50)
                 figures["nolimit_hit_rps64"] = await throughput(url, path, CHAT, headers, 64, seconds)
                 figures["nolimit_hit_cpu"] = await cpu_per_request(pid, url, path, CHAT, headers, 64, 6400)
+            if profile:
+                raw = workdir / "profile.txt"
+                async with proxy(workdir, upstream, False, proxy_core, str(raw)) as (url, _pid):
+                    await throughput(url, path, CHAT, headers, 64, seconds)
+                await asyncio.sleep(1)  # py-spy writes its file as the proxy exits
+                figures["profile"] = breakdown(raw)
     figures["cores"] = len(cores)
     return figures
 
 
-def render(f: dict[str, float], seconds: float, requests: int) -> str:
+def render(f: dict[str, Any], seconds: float, requests: int) -> str:
     added = f["proxy_p50"] - f["direct_p50"]
     added99 = f["proxy_p99"] - f["direct_p99"]
     ttft = f["proxy_ttft"] - f["direct_ttft"]
@@ -482,6 +548,13 @@ def render(f: dict[str, float], seconds: float, requests: int) -> str:
         "in-process Durable Objects and SQLite, the outbound HTTP client, and the batched after-response work), "
         "over 6,400 requests at 64 connections; its inverse is what one core sustains when nothing else runs on it:\n\n"
         + table(["request", "proxy CPU per request", "requests/s per core"], capacity)
+        + (
+            "\n\nWhere the proxy's time goes (py-spy samples of the proxy process, chat completions at 64 "
+            "connections, cache off, limits on; `bench/gateway.py --profile`):\n\n"
+            + table(["component", "share of samples"], f["profile"])
+            if f.get("profile")
+            else ""
+        )
     )
 
 
@@ -489,7 +562,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--profile", help="write a py-spy flame graph of the proxy (64-connection run)")
+    parser.add_argument("--profile", action="store_true", help="also sample the proxy with py-spy (64 connections)")
     parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_upstream:
