@@ -22,4 +22,3 @@ def api(telemetry, worker_client) -> TelemetryClient:
 def kv(flaresim, telemetry):
     """The TELEMETRY namespace itself, to look at what the Worker stored."""
     return telemetry.isolates[0].env.TELEMETRY
-

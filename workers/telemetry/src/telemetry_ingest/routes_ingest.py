@@ -48,10 +48,10 @@ async def _ingest(session: KVSession, events: list[Element], batch_id: str) -> O
     )
 
 
-def _answer(outcome: Outcome, body: dict | None = None) -> object:
+def _answer(outcome: Outcome) -> object:
     status = outcome.http_status
     headers = {"retry-after": RETRY_AFTER_SECONDS} if status == 503 else None
-    return json_response(body or outcome.body(), status, headers)
+    return json_response(outcome.body(), status, headers)
 
 
 async def ingest(rc: RequestContext):
