@@ -65,3 +65,28 @@ async def test_on_response_and_on_error_change_what_the_client_gets(start_proxy,
     with pytest.raises(openai.APIStatusError) as caught:
         await client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "y"}])
     assert caught.value.message.endswith("try again later.")
+
+
+async def test_on_request_sees_each_batch_item_and_each_conversation_turn(start_proxy, upstreams):
+    primary, _ = upstreams
+    proxy = await start_proxy(openai_config(*upstreams))
+
+    def redact(call):
+        for message in call.body["messages"]:
+            message["content"] = EMAIL.sub("[email]", message["content"])
+
+    proxy.module("ai_proxy.interceptors").register(on_request=redact)
+    items = [
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"item {n}: bo@example.com"}]}
+        for n in range(2)
+    ]
+    status, _, _ = await proxy.post("/v1/batch", {"requests": items})
+    assert status == 200
+    _, _, conversation = await proxy.post("/v1/conversations", {"model": "gpt-4o-mini"})
+    await proxy.post(f"/v1/conversations/{conversation['id']}/messages", {"content": "turn: cy@example.com"})
+    sent = sorted(r["messages"][-1]["content"] for r in primary.requests)
+    assert sent == ["item 0: [email]", "item 1: [email]", "turn: [email]"]
+    _, _, stored = await proxy.request(
+        "GET", f"/v1/conversations/{conversation['id']}", headers={"authorization": "Bearer sk-flarekit-dev"}
+    )
+    assert stored["messages"][0]["content"] == "turn: [email]"  # what is stored is what was sent

@@ -13,7 +13,7 @@ from typing import Any
 
 from ai_proxy import interceptors, streaming
 from ai_proxy.limits import charge_tokens, check_access, record_spend
-from ai_proxy.proxy_call import ProxyCall, admit, answer, finish
+from ai_proxy.proxy_call import ProxyCall, admit, answer, finish, intercept
 from ai_proxy.request_body import check_chat
 from flarekit.cache import BYPASS, HIT, STATUS_HEADER, TTL_HEADER, CacheDecision, Fill, chat_cache_key, decide
 from flarekit.errors import HTTPError
@@ -83,6 +83,7 @@ def account(call: ProxyCall, model: str, usage: Usage, cost: float, estimate: in
 async def complete_chat(call: ProxyCall, on_complete: OnComplete | None = None) -> Any:
     """Answer the chat request in `call.body` (already admitted)."""
     gateway = call.gateway
+    await intercept(call)
     body = call.body
     messages = check_chat(body, gateway.config.request)
     requested = body["model"]

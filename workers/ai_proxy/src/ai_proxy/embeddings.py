@@ -9,7 +9,7 @@ from ai_proxy.chat import COST_HEADER, cache_decision, cache_key, format_cost, n
 from ai_proxy.errors import bad_request
 from ai_proxy.gateway import EMBEDDINGS
 from ai_proxy.limits import charge_tokens, check_access, record_spend
-from ai_proxy.proxy_call import ProxyCall, admit, answer, finish
+from ai_proxy.proxy_call import ProxyCall, admit, answer, finish, intercept
 from flarekit.cache import BYPASS, STATUS_HEADER, Fill
 from flarekit.errors import HTTPError
 from flarekit.llm.openai_format import dumps
@@ -38,6 +38,7 @@ def _check(body: dict[str, Any]) -> None:
 
 async def embeddings(call: ProxyCall) -> Any:
     await admit(call)
+    await intercept(call)
     gateway = call.gateway
     body = call.body
     if not isinstance(body.get("model"), str):

@@ -9,9 +9,10 @@
 
     interceptors.register(on_request=redact_emails)
 
-- `on_request(call)`: `call.body` (the parsed request, mutable), `call.headers`, `call.principal`,
-  `call.route`; raise `flarekit.errors.HTTPError` to refuse the request (custom auth, prompt
-  injection filters).
+- `on_request(call)`: `call.body` (the request about to be routed, mutable: for a conversation
+  turn, the chat request with its history; for a batch, each item), `call.headers`,
+  `call.principal`, `call.route`; raise `flarekit.errors.HTTPError` to refuse the request (custom
+  auth, prompt injection filters). It runs after the key check, before limits, cache and routing.
 - `on_response(call, body)`: a JSON answer before it is sent (mutable; for a stream, the
   assembled completion after it was sent, to observe only).
 - `on_error(call, error)`: an HTTPError about to be sent; return another HTTPError to replace it.

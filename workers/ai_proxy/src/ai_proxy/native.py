@@ -17,7 +17,7 @@ from workers import Response
 from ai_proxy.chat import COST_HEADER, format_cost
 from ai_proxy.gateway_config import WORKERS_AI
 from ai_proxy.limits import charge_tokens, check_access, record_spend
-from ai_proxy.proxy_call import ProxyCall, admit, answer, finish
+from ai_proxy.proxy_call import ProxyCall, admit, answer, finish, intercept
 from ai_proxy.streaming import SSE_HEADERS
 from flarekit.errors import HTTPError
 from flarekit.llm.calls import CallContext
@@ -39,6 +39,7 @@ def _estimate(inputs: dict[str, Any]) -> int:
 
 async def run_model(call: ProxyCall, model: str) -> Any:
     await admit(call)
+    await intercept(call)
     gateway = call.gateway
     inputs = call.body
     call.record.model = model

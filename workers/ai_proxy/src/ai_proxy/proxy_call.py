@@ -69,13 +69,18 @@ def new_call(gateway: Gateway, request: Any, env: Any, ctx: Any, headers: Any, r
 
 
 async def admit(call: ProxyCall, *, json_body: bool = True) -> None:
-    """Authenticate, read the JSON body, run the `on_request` interceptors."""
+    """Authenticate and read the JSON body."""
     gateway = call.gateway
     call.principal = await authenticate(gateway.settings, gateway.keys, call.headers)
     call.record.key_name = call.principal.name
     call.record.key_id = call.principal.key_id
     if json_body:
         call.body = await read_json(call.request, call.headers, gateway.config.request)
+
+
+async def intercept(call: ProxyCall) -> None:
+    """Run the `on_request` interceptors on the body about to be routed (each batch item, each
+    conversation turn with its history, as well as single requests)."""
     if interceptors.on_request:
         await interceptors.run_request(call)
 
