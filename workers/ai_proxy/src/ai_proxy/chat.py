@@ -51,9 +51,10 @@ def cache_decision(call: ProxyCall) -> CacheDecision:
     return decide(gateway.config.cache, call.body, headers.get("cache-control"), headers.get(TTL_HEADER))
 
 
-def cache_key(call: ProxyCall) -> str:
+def cache_key(call: ProxyCall, namespace: str = "chat") -> str:
+    """The request's cache key: per key unless the cache is shared, per kind of request."""
     tenant = "shared" if call.gateway.config.shared_cache else call.principal.key_id
-    return chat_cache_key(tenant, call.body)
+    return chat_cache_key(tenant, call.body, namespace)
 
 
 def note_outcome(call: ProxyCall, outcome: Outcome[Any], deployments: Any) -> None:

@@ -52,7 +52,7 @@ async def embeddings(call: ProxyCall) -> Any:
     estimate = estimate_input_tokens(body.get("input"))
     await check_access(call, estimate)
     decision = cache_decision(call)
-    key = cache_key(call) if decision.lookup or decision.store else ""
+    key = cache_key(call, "embeddings") if decision.lookup or decision.store else ""
     routed: list[Any] = []
 
     async def compute() -> Fill:
