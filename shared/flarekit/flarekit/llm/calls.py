@@ -62,6 +62,10 @@ class StreamState:
 Batch = list[StreamItem]
 
 
+class FinalBatch(list):
+    """The last batch of a stream (the upstream said it was done): nothing follows it."""
+
+
 class ChatStream:
     """A validated stream: the first batch already read, the rest to iterate with an idle timeout."""
 

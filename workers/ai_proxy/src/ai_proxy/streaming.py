@@ -20,7 +20,7 @@ from workers import Response
 from ai_proxy import interceptors
 from ai_proxy.proxy_call import ProxyCall, after_response, answer
 from flarekit.cache import HIT, STATUS_HEADER, CacheDecision
-from flarekit.llm.calls import ChatStream
+from flarekit.llm.calls import ChatStream, FinalBatch
 from flarekit.llm.errors import ProviderError
 from flarekit.llm.openai_format import StreamAssembler, dumps, error_body, replay_chunks
 from flarekit.llm.prices import cost_usd
@@ -34,6 +34,12 @@ def _event(payload: bytes) -> Any:
     return to_js(b"data: " + payload + b"\n\n")
 
 
+def _trailer(cost: float) -> bytes:
+    from ai_proxy.chat import COST_HEADER
+
+    return f": {COST_HEADER}={cost:.8f}\n\n".encode() + DONE
+
+
 async def stream_chat(
     call: ProxyCall,
     deployments: Any,
@@ -44,7 +50,7 @@ async def stream_chat(
     on_complete: Any,
 ) -> Any:
     """Answer a `stream: true` request (from the cache, or from a provider)."""
-    from ai_proxy.chat import COST_HEADER, account, note_outcome
+    from ai_proxy.chat import account, note_outcome
 
     gateway = call.gateway
     if decision.lookup and gateway.cache is not None:
@@ -66,6 +72,21 @@ async def stream_chat(
         assembler = StreamAssembler() if (decision.store or on_complete or interceptors.on_response) else None
         characters = 0
         complete = False
+        settled: tuple[Any, Usage, float] | None = None
+
+        def settle() -> tuple[Any, Usage, float]:
+            """The completion (when assembled), usage (reported or estimated) and cost of the stream."""
+            completion, usage = None, stream.usage
+            if assembler is not None:
+                completion = assembler.result()
+                usage = usage or assembler.usage
+            if usage is None:
+                text = characters
+                if completion is not None and completion["choices"]:
+                    text = len(completion["choices"][0]["message"].get("content") or "")
+                usage = Usage(estimate, (text + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, estimated=True)
+            return completion, usage, cost_usd(outcome.deployment.price, usage)
+
         try:
             async for batch in stream:
                 payload = []
@@ -80,8 +101,15 @@ async def stream_chat(
                             if content:
                                 characters += len(content)
                     payload.append(b"data: " + (item.raw or dumps(data)) + b"\n\n")
+                if isinstance(batch, FinalBatch):
+                    # Nothing follows: the cost comment and [DONE] go in the same write.
+                    settled = settle()
+                    payload.append(_trailer(settled[2]))
                 await writer.write(to_js(b"".join(payload)))
             complete = True
+            if settled is None:
+                settled = settle()
+                await writer.write(to_js(_trailer(settled[2])))
         except ProviderError as error:
             call.record.error_type = error.kind
             call.record.error_message = error.message
@@ -91,21 +119,8 @@ async def stream_chat(
             call.record.error_type = "client_disconnected" if "closed" in str(error) else type(error).__name__
             call.record.error_message = str(error)[:200]
             await _quietly(stream.aclose())
-        if assembler is not None:
-            completion = assembler.result()
-            usage = stream.usage or assembler.usage
-            if usage is None:
-                text = (completion["choices"][0]["message"].get("content") or "") if completion["choices"] else ""
-                characters = len(text)
-        else:
-            completion, usage = None, stream.usage
-        if usage is None:
-            usage = Usage(estimate, (characters + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, estimated=True)
-        cost = cost_usd(outcome.deployment.price, usage)
+        completion, usage, cost = settled if settled is not None else settle()
         account(call, outcome.deployment.model, usage, cost, estimate)
-        if complete:
-            trailer = f": {COST_HEADER}={cost:.8f}\n\n".encode() + DONE
-            await _quietly(writer.write(to_js(trailer)))
         await _quietly(writer.close())
         if complete and completion is not None:
             if interceptors.on_response:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from flarekit.llm.anthropic_format import API_VERSION, AnthropicStreamTranslator, from_anthropic, to_anthropic
-from flarekit.llm.calls import CallContext, ChatResult, StreamItem, StreamState, open_stream
+from flarekit.llm.calls import CallContext, ChatResult, FinalBatch, StreamItem, StreamState, open_stream
 from flarekit.llm.deployments import Deployment
 from flarekit.llm.errors import malformed_error, status_error
 from flarekit.llm.openai_format import dumps
@@ -72,8 +72,7 @@ async def _chunks(
             items.extend(StreamItem(chunk) for chunk in translator.feed(data))
             if translator.finished:
                 state.usage = translator.usage
-                if items:
-                    yield items
+                yield FinalBatch(items)
                 await batches.aclose()
                 return
         if items:

@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from flarekit.llm.calls import CallContext, ChatResult, ChatStream, StreamItem, StreamState, open_stream
+from flarekit.llm.calls import CallContext, ChatResult, ChatStream, FinalBatch, StreamItem, StreamState, open_stream
 from flarekit.llm.deployments import Deployment
 from flarekit.llm.errors import malformed_error, stream_error
 from flarekit.llm.openai_format import dumps
@@ -76,8 +76,7 @@ async def _chunks(
         for event in events:
             data = event.data
             if data[:6] == _DONE:
-                if items:
-                    yield items
+                yield FinalBatch(items)
                 await batches.aclose()
                 return
             if not data:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pyodide.ffi import JsException
 
-from flarekit.llm.calls import CallContext, ChatResult, StreamItem, StreamState, open_stream
+from flarekit.llm.calls import CallContext, ChatResult, FinalBatch, StreamItem, StreamState, open_stream
 from flarekit.llm.deployments import Deployment
 from flarekit.llm.errors import malformed_error, status_error, timeout_error
 from flarekit.llm.openai_format import embeddings_list
@@ -112,7 +112,7 @@ async def _chunks(
     # Streams do not always report usage (§8): estimate what is missing, and say so.
     usage = translator.usage or Usage(prompt, (characters + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, estimated=True)
     state.usage = usage
-    yield (items if done else []) + [StreamItem(item) for item in translator.finish_chunks(usage)]
+    yield FinalBatch((items if done else []) + [StreamItem(item) for item in translator.finish_chunks(usage)])
 
 
 async def embeddings(cx: CallContext, deployment: Deployment, body: dict[str, Any], left: float):
