@@ -14,8 +14,3 @@ __all__ = ["ChatSession", "Conversation", "Default", "RateLimiter", "UsageLedger
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         return await handle(request, self.env, self.ctx)
-
-    async def notify(self, chat_id, markdown):
-        """RPC for other Workers (alerts): send `markdown` to a chat through its outbox."""
-        namespace = self.env.CHATS
-        return await namespace.get(namespace.idFromName(str(chat_id))).notify(int(chat_id), str(markdown))

@@ -10,7 +10,6 @@ when a delayed delivery (429, backoff) is due or when work was left unfinished.
 RPC (positional arguments, JSON-like values):
     accept(chat_id, update_id, body) -> bool   False for a redelivered update_id
     drain()                   -> {"processed": n}
-    notify(chat_id, markdown) -> {"queued": n}        a message from the operator (alerts)
     stats()                   -> {"pending_updates", "outbox", "counters": {...}}
 """
 
@@ -22,7 +21,7 @@ from typing import Any
 from workers import DurableObject
 
 from flarekit import clock
-from telegram_bot import outbox, replies, session_store, texts
+from telegram_bot import outbox, session_store, texts
 from telegram_bot.bot_api import BotApi
 from telegram_bot.chat import Chat
 from telegram_bot.config import config_for
@@ -124,14 +123,6 @@ class ChatSession(DurableObject):
     async def alarm(self, alarm_info: Any = None) -> None:
         self._alarm_set = False  # it is running now; drain() sets the next one if needed
         await self.drain()
-
-    async def notify(self, chat_id: int, markdown: str) -> dict[str, Any]:
-        """Queue and deliver a message from the operator (alerts, announcements)."""
-        self._remember_chat(chat_id)
-        items = replies.notice(int(chat_id), str(markdown))
-        outbox.enqueue(self._sql, items, clock.now_ms())
-        await self.drain()
-        return {"queued": len(items)}
 
     async def stats(self) -> dict[str, Any]:
         return {
