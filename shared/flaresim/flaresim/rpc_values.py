@@ -96,7 +96,7 @@ def _convert(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         # A JS Date has millisecond precision; it comes back naive, in the Worker's zone (UTC).
         # Naive datetimes mean UTC: that is the time zone Workers run in, whatever this machine's is.
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
         ms = math.floor(aware.timestamp() * 1000)
         return _dt.datetime(1970, 1, 1) + _dt.timedelta(milliseconds=ms)
     if isinstance(value, BaseException):
