@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: dev test test-python test-pyodide deploy-check deploy check-config vendor dev-vars lint bench profile clean
+.PHONY: dev test browser test-python test-pyodide deploy-check deploy check-config vendor dev-vars lint bench profile clean
 
 dev: $(VENV_STAMP) vendor dev-vars
 	$(VENV)/bin/flaresim dev $(WORKERS) --watch shared $(DEV_ARGS)
@@ -44,8 +44,16 @@ check-config: $(VENV_STAMP)
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check shared workers tests scripts bench
 
-test-python: $(VENV_STAMP) vendor
+test-python: $(VENV_STAMP) vendor browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The dashboard is tested in Debian's headless Chromium (tests/monitoring/test_dashboard_browser.py).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the dashboard browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	} || { echo "could not install chromium (apt-get install chromium): the dashboard test needs it"; exit 1; }
 
 # The Pyodide tier (tests/pyodide/, docs/local-dev.md "Pyodide tier"): our Workers under Pyodide
 # 0.28.2 with the real workers SDK, in Node. JSPI (pyodide.ffi.run_sync, as on workerd) needs a V8
