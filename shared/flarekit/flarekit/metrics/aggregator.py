@@ -55,20 +55,28 @@ class MetricsAggregator(DurableObject):
             self._store = RollupStore(self.ctx.storage.sql)
         return self._store
 
-    async def record(self, record: Any) -> bool:
-        """Count one request; False (and a log line) when the record is malformed."""
-        try:
-            parsed = parse_record(record)
-        except RecordError as error:
-            self.rejected_records += 1
-            log.warning("metrics record refused: %s", error)
-            return False
-        self.store.apply(parsed)
-        if not self._alarm_checked:
+    async def record(self, records: Any) -> int:
+        """Count request records (a list, or one record); returns how many were counted.
+
+        A malformed record is skipped with a log line; the others of its batch still count.
+        """
+        batch = [records] if hasattr(records, "get") else list(records)
+        store = self.store
+        counted = 0
+        for record in batch:
+            try:
+                parsed = parse_record(record)
+            except RecordError as error:
+                self.rejected_records += 1
+                log.warning("metrics record refused: %s", error)
+                continue
+            store.apply(parsed)
+            counted += 1
+        if counted and not self._alarm_checked:
             self._alarm_checked = True
             if await self.ctx.storage.getAlarm() is None:
                 await self.ctx.storage.setAlarm(int(now() * 1000) + PRUNE_INTERVAL_MS)
-        return True
+        return counted
 
     async def prometheus(self) -> str:
         """The Prometheus exposition of every total."""

@@ -63,10 +63,16 @@ class Observation:
         if provider in self.circuits or len(self.circuits) < MAX_CIRCUITS:
             self.circuits[provider] = state
 
-    def hold(self) -> None:
-        """Keep the record open past the response (a stream still running); call `release()` at its end."""
+    def hold(self) -> bool:
+        """Keep the record open past the response (a stream still running); call `release()` at its end.
+
+        True when this call started the hold; False when something else holds it already (a turn
+        of a WebSocket connection that is held until it closes): then that holder releases it.
+        """
         if self._done is None:
             self._done = asyncio.Event()
+            return True
+        return False
 
     def release(self) -> None:
         """The stream ended: the record (and the span) can be finished now."""
@@ -123,8 +129,8 @@ class _Inert(Observation):
     def circuit(self, provider: str, state: str) -> None:
         pass
 
-    def hold(self) -> None:
-        pass
+    def hold(self) -> bool:
+        return False
 
 
 INERT = _Inert(worker="", method="", started_ms=0)

@@ -12,24 +12,29 @@ every request, so anything cached on the env object would be rebuilt (and kept) 
 tracing configuration is parsed from the first request's env (vars do not change within an
 isolate); the record sink is looked up on each request's env (one attribute read).
 
-The work after the response (ending a streamed request's span, exporting spans, sending the
-record) runs in one `waitUntil` task, so the response never waits for monitoring and a monitoring
-failure never changes it. Per request on the hot path: one header read, one span (when sampled),
-one small object; no I/O.
+The work after the response (ending a streamed request's span, queueing its spans and record in
+the isolate's `Outbox`, and the flush that sends them in batches) runs in one `waitUntil` task, so
+the response never waits for monitoring and a monitoring failure never changes it. Per request on
+the hot path: one header read, one span (when sampled), one small object; no I/O.
+
+Background work that continues a request's trace later (a Durable Object handling a queued
+Telegram update) runs inside `continue_trace(env, ctx, name, traceparent)`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import INVALID_SPAN
+from opentelemetry.trace import INVALID_SPAN, SpanKind
 
 from flarekit.clock import Clock, now
 from flarekit.metrics import observation
-from flarekit.metrics.sender import RecordSink, binding_sink, send_record
+from flarekit.metrics.outbox import Outbox
+from flarekit.metrics.sender import RecordSink, binding_sink, send_records
 from flarekit.tracing import current as current_tracer
 from flarekit.tracing import propagation
 from flarekit.tracing.config import TracingConfig, tracing_config
@@ -69,6 +74,7 @@ class Observer:
         self.clock = clock
         self._sink = sink
         self._tracing = _Tracing(config, version, clock) if config is not None else None
+        self.outbox = Outbox()
 
     def tracing(self, env: Any) -> _Tracing:
         """The tracing setup, parsed from `env` on first use."""
@@ -79,14 +85,21 @@ class Observer:
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
 
-    async def serve(self, request: Any, env: Any, ctx: Any, handler: Callable[[], Awaitable[Any]]) -> Any:
-        """Run `handler` inside the request's span and observation; finish both after the response."""
+    async def serve(
+        self, request: Any, env: Any, ctx: Any, handler: Callable[[], Awaitable[Any]], headers: Any = None
+    ) -> Any:
+        """Run `handler` inside the request's span and observation; finish both after the response.
+
+        `headers`: the request's headers when the caller has read them already (production builds
+        the mapping anew on each `request.headers` access).
+        """
         tracing = self.tracing(env)
         method = str(getattr(request.method, "value", request.method)).upper()
         obs = observation.Observation(worker=self.worker, method=method, started_ms=self._now_ms())
         span: trace.Span = INVALID_SPAN
         if tracing.config.enabled:
-            headers = request.headers  # built anew on each access in production: read once
+            if headers is None:
+                headers = request.headers
             parent = propagation.extract(headers)
             span = start_http_server_span(tracing.tracer, method, request.url, parent, headers.get("user-agent"))
             context = span.get_span_context()
@@ -109,15 +122,58 @@ class Observer:
         return response
 
     async def finish(self, env: Any, obs: observation.Observation, span: trace.Span, ended_ms: int | None) -> None:
-        """End the span (after a held stream is released), export the spans, send the record."""
+        """End the span (after a held stream is released), queue its spans and record, flush."""
         if ended_ms is None:
             await obs.wait_released()
             ended_ms = self._now_ms()
         end_http_server_span(span, obs.status, obs.route or None, obs.error_type or None, ended_ms * 1_000_000)
-        export_failures = 0
         if isinstance(span, RecordingSpan):
-            tracing = self.tracing(env)
-            buffer = span.buffer
-            if not await export_spans(env, tracing.config, tracing.resource, buffer.spans, buffer.dropped):
-                export_failures = 1
-        await send_record(self._sink(env), obs.to_record(ended_ms, export_failures))
+            self.outbox.add(obs.to_record(ended_ms), span.buffer.spans, span.buffer.dropped)
+        else:
+            self.outbox.add(obs.to_record(ended_ms))
+        await self.flush(env)
+
+    async def flush(self, env: Any) -> None:
+        """Send what the isolate has pending (spans, then records), unless a flush already will. Never raises."""
+        tracing = self.tracing(env)
+        sink = self._sink(env)
+
+        async def send_spans(spans: Any, dropped: int) -> bool:
+            return await export_spans(env, tracing.config, tracing.resource, spans, dropped)
+
+        async def send(records: list[dict[str, Any]]) -> None:
+            await send_records(sink, records)
+
+        await self.outbox.flush(send_spans, send)
+
+    @contextlib.asynccontextmanager
+    async def continue_trace(
+        self,
+        env: Any,
+        ctx: Any,
+        name: str,
+        traceparent: str | None,
+        attributes: Mapping[str, Any] | None = None,
+        kind: SpanKind = SpanKind.CONSUMER,
+    ) -> AsyncIterator[trace.Span]:
+        """Run background work as a span of the trace `traceparent` names (a new trace without one).
+
+        For work a request queued and something else runs later (a Durable Object draining
+        Telegram updates): inside, `current.tracer()` and `inject_current` work as in a request;
+        at the end the spans are queued and flushed through `ctx.waitUntil`.
+        """
+        tracing = self.tracing(env)
+        if not tracing.config.enabled:
+            yield INVALID_SPAN
+            return
+        parent = propagation.extract({"traceparent": traceparent}) if traceparent else None
+        span = tracing.tracer.start_span(name, parent, kind, dict(attributes or {}))
+        token = current_tracer.activate(tracing.tracer)
+        try:
+            with trace.use_span(span, end_on_exit=True, record_exception=True, set_status_on_exception=True):
+                yield span
+        finally:
+            current_tracer.deactivate(token)
+            if isinstance(span, RecordingSpan):
+                self.outbox.add_spans(span.buffer.spans, span.buffer.dropped)
+                ctx.waitUntil(self.flush(env))

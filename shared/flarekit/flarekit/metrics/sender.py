@@ -1,9 +1,10 @@
-"""The Workers' side of metrics: hand a request's record to the aggregator, never failing the request.
+"""The Workers' side of metrics: hand request records to the aggregator, never failing a request.
 
-Each Worker sends one record per request, from a `waitUntil` task, over its service binding to the
-telemetry Worker (`env.TELEMETRY.record_metrics(record)`, one RPC); the telemetry Worker itself
-uses a local sink straight to its MetricsAggregator. A failure is logged and counted here (isolate
-memory, diagnostics only); it is never retried, so a record is counted at most once.
+Each Worker sends its records in batches (`outbox`), from a `waitUntil` task, over its service
+binding to the telemetry Worker (`env.TELEMETRY.record_metrics(records)`, one RPC for a list);
+the telemetry Worker itself uses a local sink straight to its MetricsAggregator. A failure is
+logged and counted here (isolate memory, diagnostics only); it is never retried, so a record is
+counted at most once.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ RPC_METHOD = "record_metrics"
 
 
 class RecordSink(Protocol):
-    """Where records go: anything with `async record(record)`."""
+    """Where records go: anything with `async record(records)` answering how many were accepted."""
 
-    async def record(self, record: dict[str, Any]) -> Any: ...
+    async def record(self, records: list[dict[str, Any]]) -> Any: ...
 
 
 class ServiceBindingSink:
@@ -30,8 +31,8 @@ class ServiceBindingSink:
     def __init__(self, binding: Any) -> None:
         self._binding = binding
 
-    async def record(self, record: dict[str, Any]) -> Any:
-        return await getattr(self._binding, RPC_METHOD)(record)
+    async def record(self, records: list[dict[str, Any]]) -> Any:
+        return await getattr(self._binding, RPC_METHOD)(records)
 
 
 def binding_sink(env: Any, name: str = DEFAULT_BINDING) -> RecordSink | None:
@@ -45,23 +46,24 @@ def binding_sink(env: Any, name: str = DEFAULT_BINDING) -> RecordSink | None:
 class SendStats:
     sent: int = 0
     failures: int = 0
+    batches: int = 0
 
 
 SEND_STATS = SendStats()
 
 
-async def send_record(sink: RecordSink | None, record: dict[str, Any]) -> bool:
-    """Deliver one record; False (logged and counted) when it could not be. Never raises."""
-    if sink is None:
-        return False
+async def send_records(sink: RecordSink | None, records: list[dict[str, Any]]) -> int:
+    """Deliver a batch of records; returns how many were counted (failures logged and counted). Never raises."""
+    if sink is None or not records:
+        return 0
     try:
-        accepted = await sink.record(record)
-    except Exception as error:  # metrics must never break the request they describe
-        SEND_STATS.failures += 1
-        log.warning("metrics record not delivered: %s: %s", type(error).__name__, error)
-        return False
-    if accepted is False:  # the aggregator refused it as malformed (it logs why)
-        SEND_STATS.failures += 1
-        return False
-    SEND_STATS.sent += 1
-    return True
+        accepted = await sink.record(records)
+    except Exception as error:  # metrics must never break the requests they describe
+        SEND_STATS.failures += len(records)
+        log.warning("%d metrics record(s) not delivered: %s: %s", len(records), type(error).__name__, error)
+        return 0
+    counted = len(records) if accepted is True else int(accepted or 0)
+    SEND_STATS.batches += 1
+    SEND_STATS.sent += counted
+    SEND_STATS.failures += len(records) - counted  # refused as malformed (the aggregator logs why)
+    return counted
