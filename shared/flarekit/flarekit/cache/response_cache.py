@@ -7,7 +7,8 @@
 
 A KV hit is copied into the LRU but never written back to KV (KV allows one write per second per
 key, and the value is already there). KV failures are counted and logged, never raised: the cache
-must not fail a request.
+must not fail a request. Each lookup is a `cache lookup` span of the request's trace (no-op
+outside a traced request).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from flarekit.cache.policy import HIT, CacheDecision
 from flarekit.cache.single_flight import SingleFlight
 from flarekit.clock import Clock, now
 from flarekit.errors import StorageError
+from flarekit.tracing.current import tracer
 
 log = logging.getLogger("flarekit.cache")
 
@@ -61,6 +63,15 @@ class ResponseCache:
 
     async def get(self, key: str) -> tuple[CacheEntry, str] | None:
         """The live entry for `key` and the tier that had it ("lru" or "kv"), or None."""
+        with tracer().start_as_current_span("cache lookup") as span:
+            found = await self._lookup(key)
+            if span.is_recording():
+                span.set_attribute("flarekit.cache.hit", found is not None)
+                if found is not None:
+                    span.set_attribute("flarekit.cache.tier", found[1])
+            return found
+
+    async def _lookup(self, key: str) -> tuple[CacheEntry, str] | None:
         if self.lru is not None:
             entry = self.lru.get(key)
             if entry is not None:

@@ -2,7 +2,8 @@
 
 `workers.fetch` resolves once response headers arrive, so the "connect" timeout bounds that wait.
 A failed fetch raises OSError; a body stream that breaks mid-way raises a JsException: both become
-a retryable `connection` ProviderError here.
+a retryable `connection` ProviderError here. Each request carries the current span's W3C
+`traceparent` (the attempt's GenAI span), so a provider that traces sees the same trace.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flarekit.llm.errors import (
     timeout_error,
 )
 from flarekit.llm.sse import SSEError, SSEEvent, SSEParser
+from flarekit.tracing.propagation import inject_current
 
 
 def _host(url: str) -> str:
@@ -31,9 +33,10 @@ def _host(url: str) -> str:
 
 
 async def post(url: str, headers: dict[str, str], body: bytes, timeout: float) -> Any:
-    """POST and wait (at most `timeout` seconds) for the response headers."""
+    """POST and wait (at most `timeout` seconds) for the response headers (`headers` gains `traceparent`)."""
     from workers import fetch
 
+    inject_current(headers)
     try:
         async with asyncio.timeout(timeout):
             return await fetch(url, method="POST", headers=headers, body=body)

@@ -1,4 +1,4 @@
-"""Spans by the OpenTelemetry semantic conventions: the HTTP server span and the GenAI client span.
+"""Spans by the OpenTelemetry semantic conventions: HTTP server and client spans, the GenAI client span.
 
 HTTP (stable conventions): name `{method} {http.route}` (just `{method}` without a route), kind
 SERVER; a 5xx sets status ERROR and `error.type` to the status code, a 4xx leaves status unset.
@@ -65,6 +65,32 @@ def end_http_server_span(
         if status >= 500:
             span.set_status(StatusCode.ERROR)
     span.end(end_time)
+
+
+def start_http_client_span(tracer: Tracer, method: str, url: str, template: str | None = None) -> Span:
+    """Start the CLIENT span of an outgoing HTTP call (name `{method} {url.template}`, or `{method}`)."""
+    parts = urlsplit(url)
+    known = method.upper() if method.upper() in KNOWN_METHODS else "_OTHER"
+    attributes: dict[str, Any] = {"http.request.method": known, "url.full": url.split("?", 1)[0]}
+    if parts.hostname:
+        attributes["server.address"] = parts.hostname
+    if parts.port:
+        attributes["server.port"] = parts.port
+    if template:
+        attributes["url.template"] = template
+    name = f"{known if known != '_OTHER' else 'HTTP'} {template}" if template else known
+    return tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+
+
+def end_http_client_span(span: Span, status: int | None = None, error_type: str | None = None) -> None:
+    """Record the answer's status (or why there was none) and end the span; a 4xx or 5xx is an error."""
+    if span.is_recording():
+        if status is not None:
+            span.set_attribute("http.response.status_code", status)
+        if error_type or (status is not None and status >= 400):
+            span.set_attribute("error.type", error_type or str(status))
+            span.set_status(StatusCode.ERROR)
+    span.end()
 
 
 def start_genai_span(
