@@ -1,4 +1,5 @@
-"""Keeps the events posted to /api/telemetry/ingest (module state: read it from the test)."""
+"""Keeps the events posted to /api/telemetry/ingest (module state: read it from the test); other
+posts (the proxy's OTLP span exports to /v1/traces) are accepted and dropped."""
 
 from workers import Response, WorkerEntrypoint
 
@@ -10,6 +11,8 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request):
         if request.headers.get("authorization") != "Bearer ingest-dev-token":
             return Response("unauthorized", status=401)
+        if not request.url.endswith("/api/telemetry/ingest"):
+            return Response.json({})
         status = int(self.env.SINK_STATUS)
         if status >= 300:
             return Response("scripted failure", status=status)

@@ -1,7 +1,8 @@
 """The proxy's routes, and the one place errors become answers (OpenAI's error shape).
 
-Every request gets an id (`x-request-id`), CORS headers when its origin is allowed, and one
-request record sent to telemetry after the response, whatever the outcome.
+Every request gets an id (`x-request-id`), CORS headers when its origin is allowed, a server span
+and a metrics record (`observing.OBSERVER`), and one `ai.request` event sent to telemetry after the
+response, whatever the outcome.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from ai_proxy import (
 from ai_proxy.cors import cors_headers, preflight_headers
 from ai_proxy.errors import JSON_HEADERS, error_json, to_http_error
 from ai_proxy.gateway import gateway
+from ai_proxy.observing import OBSERVER
 from ai_proxy.proxy_call import ProxyCall, answer, finish, new_call
 from flarekit.errors import ConfigurationError, HTTPError
 from flarekit.http.responses import health_response
 from flarekit.http.router import MethodNotAllowed, NotFound, Router
 from flarekit.llm.failover import FailoverError
+from flarekit.metrics import observation
 
 log = logging.getLogger("ai_proxy")
 
@@ -67,10 +70,17 @@ async def _conversation_ws(call: ProxyCall, conversation_id: str) -> Any:
 
 
 async def handle(request: Any, env: Any, ctx: Any) -> Any:
+    """Answer one request, observed (server span, metrics record after the response)."""
+    headers = request.headers  # built anew on each access in production: read once
+    return await OBSERVER.serve(request, env, ctx, lambda: answer_request(request, env, ctx, headers), headers)
+
+
+async def answer_request(request: Any, env: Any, ctx: Any, headers: Any = None) -> Any:
     """Answer one request."""
     path = urlsplit(request.url).path
     method = str(request.method)
     if path == "/health" and method in ("GET", "HEAD"):
+        observation.current().set(route="/health")
         return health_response(WORKER_NAME, __version__)
     try:
         gw = gateway(env)
@@ -78,7 +88,8 @@ async def handle(request: Any, env: Any, ctx: Any) -> Any:
         log.error("the gateway cannot start: %s", error)
         body = error_json(HTTPError(500, f"Gateway misconfigured: {error}", "configuration_error", "server_error"))
         return Response(body, status=500, headers=JSON_HEADERS)
-    headers = request.headers
+    if headers is None:
+        headers = request.headers
     cors = gw.config.cors
     origin = headers.get("origin") if cors.allowed_origins else None
     if method == "OPTIONS":
@@ -103,6 +114,7 @@ async def handle(request: Any, env: Any, ctx: Any) -> Any:
             ),
         )
     call.record.route = found.template
+    call.obs.set(route=found.template)
     try:
         return await found.handler(call, **found.params)
     except Exception as error:  # every failure is answered in OpenAI's shape, and recorded
@@ -117,6 +129,7 @@ async def fail(call: ProxyCall, error: Exception) -> Any:
         http = HTTPError(500, "The gateway failed unexpectedly; see its log.", "internal_error", "server_error")
     record = call.record
     if isinstance(error, FailoverError):
+        call.attempts = error.attempts
         record.retries = max(0, len(error.attempts) - 1)
         record.attempts = [{"deployment": a.deployment, "error": a.error, "status": a.status} for a in error.attempts]
         record.deployment = error.deployment or None

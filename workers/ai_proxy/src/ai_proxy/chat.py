@@ -13,6 +13,8 @@ from typing import Any
 
 from ai_proxy import interceptors, streaming
 from ai_proxy.limits import charge_tokens, check_access, record_spend
+from ai_proxy.model_spans import ModelCallSpans
+from ai_proxy.observing import capture_content
 from ai_proxy.proxy_call import ProxyCall, admit, answer, finish, intercept
 from ai_proxy.request_body import check_chat
 from flarekit.cache import BYPASS, HIT, STATUS_HEADER, TTL_HEADER, CacheDecision, Fill, chat_cache_key, decide
@@ -67,6 +69,7 @@ def note_outcome(call: ProxyCall, outcome: Outcome[Any], deployments: Any) -> No
     if outcome.retries:
         record.attempts = [{"deployment": a.deployment, "error": a.error, "status": a.status} for a in outcome.attempts]
     record.circuit = call.gateway.health.snapshot(d.id for d in deployments)
+    call.attempts = outcome.attempts
     call.response_headers["x-flarekit-deployment"] = deployment.id
 
 
@@ -89,6 +92,7 @@ async def complete_chat(call: ProxyCall, on_complete: OnComplete | None = None) 
     messages = check_chat(body, gateway.config.request)
     requested = body["model"]
     alias, deployments = gateway.resolve(requested)
+    call.deployments = deployments
     call.record.model = alias
     call.response_headers["x-flarekit-model"] = alias
     if not call.principal.may_use(requested, alias):
@@ -107,7 +111,9 @@ async def complete_chat(call: ProxyCall, on_complete: OnComplete | None = None) 
     routed: list[tuple[Outcome[Any], Usage, float]] = []
 
     async def compute() -> Fill:
-        outcome = await gateway.call(call.env, deployments, body, stream=False, include_usage=False)
+        spans = ModelCallSpans("chat", body, False, capture_content(call.env))
+        outcome = await gateway.call(call.env, deployments, body, stream=False, include_usage=False, spans=spans)
+        call.record.ttfb_ms = round(call.elapsed_ms(), 3)  # the whole answer arrives at once
         result: ChatResult = outcome.value
         usage = result.usage or Usage(estimate, estimate_text_tokens(completion_text(result.body)), estimated=True)
         cost = cost_usd(outcome.deployment.price, usage)

@@ -32,6 +32,7 @@ from ai_proxy.errors import error_json, to_http_error
 from ai_proxy.proxy_call import ProxyCall, finish, new_call
 from flarekit.errors import HTTPError
 from flarekit.llm.sse import SSEParser
+from flarekit.metrics.observation import Observation
 
 log = logging.getLogger("ai_proxy")
 
@@ -71,6 +72,7 @@ async def connect(call: ProxyCall, conversation_id: str) -> Any:
 
     async def turn(text: Any) -> None:
         sub = new_call(call.gateway, call.request, call.env, call.ctx, headers, call.record.route, "WS")
+        sub.obs = call.obs  # a turn runs from a socket event: its tokens and cost count on the connection
         sub.principal = call.principal
         sub.record.key_name, sub.record.key_id = call.record.key_name, call.record.key_id
         try:
@@ -109,17 +111,22 @@ async def connect(call: ProxyCall, conversation_id: str) -> Any:
 
     server.addEventListener("message", create_proxy(on_message))
     server.addEventListener("close", create_proxy(on_close))
-    # Keep the request (and with it the socket's handlers) alive until the socket closes.
-    call.ctx.waitUntil(_until(closed, turns))
+    # Keep the request (and with it the socket's handlers) alive until the socket closes; its
+    # metrics record covers the whole connection.
+    call.obs.hold()
+    call.ctx.waitUntil(_until(closed, turns, call.obs))
     call.record.status = 101
     finish(call)
     return Response(None, status=101, web_socket=client)
 
 
-async def _until(closed: asyncio.Future[Any], turns: set[asyncio.Task[Any]]) -> None:
-    await closed
-    if turns:
-        await asyncio.gather(*list(turns), return_exceptions=True)
+async def _until(closed: asyncio.Future[Any], turns: set[asyncio.Task[Any]], obs: Observation) -> None:
+    try:
+        await closed
+        if turns:
+            await asyncio.gather(*list(turns), return_exceptions=True)
+    finally:
+        obs.release()
 
 
 async def relay(response: Any, send: Any) -> None:

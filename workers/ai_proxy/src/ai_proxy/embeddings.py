@@ -45,6 +45,7 @@ async def embeddings(call: ProxyCall) -> Any:
         raise bad_request("you must provide a model parameter", "model", "missing_model")
     _check(body)
     alias, deployments = gateway.resolve(body["model"], EMBEDDINGS)
+    call.deployments = deployments
     call.record.model = alias
     call.response_headers["x-flarekit-model"] = alias
     if not call.principal.may_use(body["model"], alias):

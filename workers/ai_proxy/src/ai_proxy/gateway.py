@@ -7,7 +7,6 @@ exact or global goes through Durable Objects (limits, spend) or KV (cache, keys)
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from ai_proxy.deferred_writes import DeferredWrites
 from ai_proxy.errors import model_not_found
 from ai_proxy.gateway_config import WORKERS_AI, GatewayConfig
+from ai_proxy.model_spans import ModelCallSpans, backoff, loop_time
 from ai_proxy.records import TelemetrySink
 from ai_proxy.settings import Settings, load_settings
 from ai_proxy.virtual_keys import VirtualKeys
@@ -33,11 +33,6 @@ from flarekit.usage import UsageClient
 # Models named per request (`@cf/...` passed through to Workers AI) are remembered up to this many.
 MAX_PASSTHROUGH_MODELS = 256
 CHAT, EMBEDDINGS = "chat", "embeddings"
-
-
-def loop_time() -> float:
-    """Seconds on the event loop's clock: real elapsed time, for deadlines and latencies."""
-    return asyncio.get_running_loop().time()
 
 
 class Gateway:
@@ -92,15 +87,27 @@ class Gateway:
     # -- calling providers ---------------------------------------------------------------------------
 
     async def call(
-        self, env: Any, deployments: Sequence[Deployment], body: dict[str, Any], *, stream: bool, include_usage: bool
+        self,
+        env: Any,
+        deployments: Sequence[Deployment],
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        include_usage: bool,
+        spans: ModelCallSpans | None = None,
     ) -> Outcome[Any]:
-        """Route a chat request with failover; a stream comes back validated (first chunk read)."""
+        """Route a chat request with failover; a stream comes back validated (first chunk read).
+
+        `spans`: the model call's spans (one per attempt; a stream's left open for its end).
+        """
         config = self.config
         cx = CallContext(env, config.timeouts, int(clock.now()), include_usage)
         ordered = self.order(deployments, self.health.latency_ms, random.random)
+        spans = spans or ModelCallSpans("chat", body, stream)
 
         async def attempt(deployment: Deployment, left: float) -> Any:
-            return await PROVIDER_TYPES[deployment.provider.type].chat(cx, deployment, body, stream, left)
+            chat = PROVIDER_TYPES[deployment.provider.type].chat
+            return await spans.run(deployment, lambda: chat(cx, deployment, body, stream, left))
 
         return await call_with_failover(
             ordered,
@@ -110,16 +117,21 @@ class Gateway:
             deadline=loop_time() + config.timeouts.total,
             timer=loop_time,
             rng=random.random,
+            sleep=backoff,
         )
 
-    async def embed(self, env: Any, deployments: Sequence[Deployment], body: dict[str, Any]) -> Outcome[Any]:
+    async def embed(
+        self, env: Any, deployments: Sequence[Deployment], body: dict[str, Any], spans: ModelCallSpans | None = None
+    ) -> Outcome[Any]:
         """Route an embeddings request with failover."""
         config = self.config
         cx = CallContext(env, config.timeouts, int(clock.now()))
         ordered = self.order(deployments, self.health.latency_ms, random.random)
+        spans = spans or ModelCallSpans("embeddings", body)
 
         async def attempt(deployment: Deployment, left: float) -> Any:
-            return await PROVIDER_TYPES[deployment.provider.type].embeddings(cx, deployment, body, left)
+            embeddings = PROVIDER_TYPES[deployment.provider.type].embeddings
+            return await spans.run(deployment, lambda: embeddings(cx, deployment, body, left))
 
         return await call_with_failover(
             ordered,
@@ -129,6 +141,7 @@ class Gateway:
             deadline=loop_time() + config.timeouts.total,
             timer=loop_time,
             rng=random.random,
+            sleep=backoff,
         )
 
 

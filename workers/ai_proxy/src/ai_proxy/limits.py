@@ -13,6 +13,7 @@ import asyncio
 
 from ai_proxy.proxy_call import ProxyCall
 from flarekit.llm.tokens import Usage
+from flarekit.tracing.current import tracer
 
 
 async def check_limits(call: ProxyCall, prompt_tokens: int) -> None:
@@ -32,12 +33,21 @@ async def check_limits(call: ProxyCall, prompt_tokens: int) -> None:
 async def check_access(call: ProxyCall, prompt_tokens: int) -> None:
     """The key's limits and budget, checked concurrently when both apply (two independent objects)."""
     policy = call.principal.policy
-    if call.gateway.usage is None or policy.budget.unlimited:
-        await check_limits(call, prompt_tokens)
-    elif call.gateway.limiter is None or not policy.limits:
-        await check_budget(call)
-    else:
-        await asyncio.gather(check_limits(call, prompt_tokens), check_budget(call))
+    limited = call.gateway.limiter is not None and bool(policy.limits)
+    budgeted = call.gateway.usage is not None and not policy.budget.unlimited
+    if not limited and not budgeted:
+        return
+    with tracer().start_as_current_span("limit check") as span:
+        if not budgeted:
+            await check_limits(call, prompt_tokens)
+        elif not limited:
+            await check_budget(call)
+        else:
+            await asyncio.gather(check_limits(call, prompt_tokens), check_budget(call))
+        if span.is_recording():
+            span.set_attribute("flarekit.ratelimit.mode", call.record.ratelimit_mode or "none")
+            if call.budget is not None:
+                span.set_attribute("flarekit.budget.status", call.budget.status)
 
 
 def charge_tokens(call: ProxyCall, estimated: int, usage: Usage) -> None:
@@ -57,6 +67,7 @@ async def check_budget(call: ProxyCall) -> None:
     if usage is None or budget.unlimited:
         return
     check = await usage.check(call.subject, budget)
+    call.budget = check
     if check.exceeded:
         error = check.http_error()
         error.headers = {**error.headers, "x-should-retry": "false"}

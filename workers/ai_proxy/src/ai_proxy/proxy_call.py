@@ -17,10 +17,15 @@ from ai_proxy import interceptors
 from ai_proxy.auth import Principal, authenticate
 from ai_proxy.errors import JSON_HEADERS
 from ai_proxy.gateway import Gateway, loop_time
+from ai_proxy.observing import observe
 from ai_proxy.records import RequestRecord
 from ai_proxy.request_body import read_json
 from flarekit import clock
+from flarekit.llm.deployments import Deployment
+from flarekit.llm.failover import Attempt
 from flarekit.llm.openai_format import dumps
+from flarekit.metrics import observation
+from flarekit.usage.budgets import BudgetCheck
 
 log = logging.getLogger("ai_proxy")
 
@@ -50,6 +55,12 @@ class ProxyCall:
     response_headers: dict[str, str] = field(default_factory=dict)
     after: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     finished: bool = False
+    # For monitoring (observing.py): the request's observation, the model's deployments, the
+    # upstream attempts made and the key's budget check.
+    obs: observation.Observation = field(default_factory=observation.current)
+    deployments: tuple[Deployment, ...] = ()
+    attempts: list[Attempt] = field(default_factory=list)
+    budget: BudgetCheck | None = None
 
     @property
     def subject(self) -> str:
@@ -65,6 +76,7 @@ def new_call(gateway: Gateway, request: Any, env: Any, ctx: Any, headers: Any, r
     record = RequestRecord(request_id, clock.now_ms(), route, method)
     call = ProxyCall(gateway, env, ctx, request, headers, route, record, loop_time())
     call.response_headers[REQUEST_ID] = request_id
+    record.trace_id = call.obs.trace_id or None
     return call
 
 
@@ -100,6 +112,7 @@ def finish(call: ProxyCall) -> None:
         return
     call.finished = True
     call.record.latency_ms = round(call.elapsed_ms(), 3)
+    observe(call)
     gateway = call.gateway
     gateway.telemetry.add(call.record)
     # A flush already waiting or running takes this request's record and writes along: start

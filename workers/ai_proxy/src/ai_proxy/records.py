@@ -52,6 +52,7 @@ class RequestRecord:
     error_message: str | None = None
     ratelimit_mode: str | None = None
     circuit: dict[str, Any] = field(default_factory=dict)
+    trace_id: str | None = None  # the request's trace, when sampled (links the log to its spans)
 
     def event(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies and costs several times more per request.

@@ -18,6 +18,8 @@ from pyodide.ffi import to_js
 from workers import Response
 
 from ai_proxy import interceptors
+from ai_proxy.model_spans import ModelCallSpans
+from ai_proxy.observing import capture_content, observe
 from ai_proxy.proxy_call import ProxyCall, after_response, answer
 from flarekit.cache import HIT, STATUS_HEADER, CacheDecision
 from flarekit.llm.calls import ChatStream, FinalBatch
@@ -57,7 +59,10 @@ async def stream_chat(
         found = await gateway.cache.get(key)
         if found is not None:
             return await _replay(call, found[0].body, include_usage, estimate, on_complete)
-    outcome = await gateway.call(call.env, deployments, call.body, stream=True, include_usage=include_usage)
+    spans = ModelCallSpans("chat", call.body, True, capture_content(call.env))
+    outcome = await gateway.call(
+        call.env, deployments, call.body, stream=True, include_usage=include_usage, spans=spans
+    )
     note_outcome(call, outcome, deployments)
     status = decision.miss_status
     call.record.cache = status
@@ -71,6 +76,7 @@ async def stream_chat(
         stream: ChatStream = outcome.value
         assembler = StreamAssembler() if (decision.store or on_complete or interceptors.on_response) else None
         characters = 0
+        finish_reason: str | None = None
         complete = False
         settled: tuple[Any, Usage, float] | None = None
 
@@ -92,14 +98,17 @@ async def stream_chat(
                 payload = []
                 for item in batch:
                     data = item.data
-                    if assembler is not None:
-                        assembler.add(data)
-                    else:
-                        choices = data.get("choices")
-                        if choices:
-                            content = choices[0].get("delta", {}).get("content")
+                    choices = data.get("choices")
+                    if choices:
+                        choice = choices[0]
+                        if assembler is None:
+                            content = choice.get("delta", {}).get("content")
                             if content:
                                 characters += len(content)
+                        if choice.get("finish_reason"):
+                            finish_reason = choice["finish_reason"]
+                    if assembler is not None:
+                        assembler.add(data)
                     payload.append(b"data: " + (item.raw or dumps(data)) + b"\n\n")
                 if isinstance(batch, FinalBatch):
                     # Nothing follows: the cost comment and [DONE] go in the same write.
@@ -120,6 +129,7 @@ async def stream_chat(
             call.record.error_message = str(error)[:200]
             await _quietly(stream.aclose())
         completion, usage, cost = settled if settled is not None else settle()
+        spans.stream_ended(usage, [finish_reason] if finish_reason else (), call.record.error_type)
         account(call, outcome.deployment.model, usage, cost, estimate)
         await _quietly(writer.close())
         if complete and completion is not None:
@@ -132,11 +142,22 @@ async def stream_chat(
                 await _quietly(gateway.cache.put(key, dumps(completion).decode(), decision.ttl, metadata))
         call.finished = True
         call.record.latency_ms = round(call.elapsed_ms(), 3)
+        observe(call)
+        if held:
+            call.obs.release()  # the request's metrics record and server span end with the stream
         gateway.telemetry.add(call.record)
         if call.after or not gateway.flushing:
             await after_response(call)
 
-    call.ctx.waitUntil(pump())
+    async def pump_then_release() -> None:
+        try:
+            await pump()
+        finally:
+            if held:
+                call.obs.release()  # also when the bookkeeping above failed
+
+    held = call.obs.hold()
+    call.ctx.waitUntil(pump_then_release())
     return Response(pipe.readable, status=200, headers={**SSE_HEADERS, **call.response_headers})
 
 
