@@ -15,11 +15,18 @@ from flarekit.errors import ConfigurationError, HTTPError, StorageError
 from flarekit.http.dispatch import dispatch
 from flarekit.http.responses import health_response, json_response
 from flarekit.http.router import Router
+from flarekit.metrics.request_observer import Observer
 from telemetry_ingest import WORKER_NAME, __version__, routes_ingest, routes_install, routes_otlp, routes_query
 from telemetry_ingest.config import config_from_env
 from telemetry_ingest.context import error_body
 from telemetry_ingest.cors import cors_headers, preflight
 from telemetry_monitoring import routes as monitoring_routes
+from telemetry_monitoring.sink import LocalSink
+
+# Monitoring of this Worker's own requests (docs/observability.md): counted straight into its
+# MetricsAggregator (LocalSink: no service binding to cross); spans only to an OTLP endpoint, when
+# one is configured (its `TELEMETRY` is the KV namespace, not a binding to itself).
+OBSERVER = Observer(WORKER_NAME, __version__, sink=LocalSink)
 
 
 async def health(rc):
@@ -73,6 +80,11 @@ async def _routed(request, env, ctx) -> Response:
 
 
 async def handle(request, env, ctx) -> Response:
+    """Answer one request, observed (server span, metrics record after the response)."""
+    return await OBSERVER.serve(request, env, ctx, lambda: answer_request(request, env, ctx))
+
+
+async def answer_request(request, env, ctx) -> Response:
     try:
         config = config_from_env(env)
     except ConfigurationError as error:

@@ -23,6 +23,7 @@ MAX_MESSAGE_CHARS = 300
 ERROR_SEVERITY_NUMBER = 17  # OTLP SeverityNumber ERROR and above
 SPAN_STATUS_ERROR = 2
 SPAN_KIND_SERVER = 2
+FLAREKIT_SDK = "flarekit"  # `telemetry.sdk.name` of the spans flarekit.tracing exports
 
 # Request record columns (the order is the chunk header's layout; append, never reorder).
 REQUEST_COLUMNS = (
@@ -133,10 +134,10 @@ def _span_error(data: dict) -> tuple[str, str] | None:
 
 
 def _span_record(data: dict) -> list | None:
-    if not _span_is_request(data):
-        return None  # internal spans would count one request several times
-    attributes = data.get("attributes") or {}
     resource = data.get("resource") or {}
+    if not _span_is_request(data) or requests_recorded_elsewhere(resource):
+        return None  # internal spans, or our own Workers' spans, would count one request several times
+    attributes = data.get("attributes") or {}
     http_status = attributes.get("http.response.status_code")
     failed = (data.get("status") or {}).get("code") == SPAN_STATUS_ERROR or (
         type(http_status) is int and http_status >= 500
@@ -179,6 +180,12 @@ def _span_failed(data: dict) -> bool:
 def _log_failed(data: dict) -> bool:
     severity = data.get("severity_number")
     return type(severity) is int and severity >= ERROR_SEVERITY_NUMBER
+
+
+def requests_recorded_elsewhere(resource: dict) -> bool:
+    """Spans of Flarekit's own Workers: their requests are counted by their request records (the AI
+    proxy's `ai.request` events; the MetricsAggregator), so their spans must not count them again."""
+    return resource.get("telemetry.sdk.name") == FLAREKIT_SDK
 
 
 def span_is_request(kind: object, attributes: dict) -> bool:

@@ -17,7 +17,7 @@ from json.encoder import encode_basestring as quote  # a JSON string literal (C)
 from flarekit.otlp import LOGS, METRICS, TRACES, Signal
 from flarekit.otlp.messages import METRIC_DATA_KINDS
 from telemetry_ingest.config import MAX_EVENT_BYTES
-from telemetry_ingest.digest import SPAN_STATUS_ERROR, span_is_request
+from telemetry_ingest.digest import SPAN_STATUS_ERROR, requests_recorded_elsewhere, span_is_request
 from telemetry_ingest.events import Item, Rejection, encode_json, make_item, oversize
 from telemetry_ingest.timestamps import MAX_TIMESTAMP_MS
 
@@ -51,7 +51,9 @@ def _valid_id(value: str, zero: str, hex_known: bool) -> bool:
     return len(value) == len(zero) and value != zero and (hex_known or _HEX.issuperset(value))
 
 
-def _span(span: dict, context: str, index: int, received_at: int, hex_known: bool) -> Item | Rejection:
+def _span(
+    span: dict, context: str, index: int, received_at: int, hex_known: bool, requests: bool = True
+) -> Item | Rejection:
     """An otel.span event; its line is assembled from parts (ids and numbers need no escaping)."""
     trace_id, span_id, parent = span["trace_id"], span["span_id"], span["parent_span_id"]
     if not _valid_id(trace_id, _ZERO_TRACE, hex_known):
@@ -93,7 +95,8 @@ def _span(span: dict, context: str, index: int, received_at: int, hex_known: boo
     if size is not None:
         return Rejection(index, f"span is {size} bytes as an event; the limit is {MAX_EVENT_BYTES} bytes (64 KiB)")
     failed = status["code"] == SPAN_STATUS_ERROR
-    return Item(ts, event_id, "otel.span", line, index, failed, span_is_request(span["kind"], span["attributes"]))
+    request = requests and span_is_request(span["kind"], span["attributes"])
+    return Item(ts, event_id, "otel.span", line, index, failed, request)
 
 
 # Written only when set: most spans have none of them.
@@ -193,8 +196,9 @@ def _span_items(decoded: dict, received_at: int, id_prefix: str, hex_known: bool
     index = 0
     for resource, scope, spans in _scopes(decoded, TRACES):
         context = f'"resource":{encode_json(resource)},"scope":{encode_json(scope)}'  # once per scope
+        requests = not requests_recorded_elsewhere(resource)
         for span in spans:
-            yield _span(span, context, index, received_at, hex_known)
+            yield _span(span, context, index, received_at, hex_known, requests)
             index += 1
 
 

@@ -25,6 +25,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 DEFAULT_FUTURE_MS = 3600 * 1000  # without `end`, events stamped up to an hour ahead are included
 _LAST_ID = "\U0010ffff"  # sorts after every id: "all events of this millisecond were returned"
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class QueryParams:
     event_type: str | None
     limit: int
     after: tuple[int, str] | None  # exclusive position from the cursor
+    trace_id: str | None = None  # only events of this trace (32 lower-case hex digits)
 
 
 def bad_request(message: str, param: str | None = None) -> HTTPError:
@@ -60,8 +62,16 @@ def parse_params(query: dict[str, str], now_ms: int, retention_ms: int) -> Query
     if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
         raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {text!r}", "limit")
     cursor = query.get("cursor")
+    trace_id = (query.get("trace_id") or "").strip().lower() or None
+    if trace_id is not None and (len(trace_id) != 32 or not _HEX.issuperset(trace_id)):
+        raise bad_request(f"trace_id must be 32 hexadecimal digits, got {trace_id[:40]!r}", "trace_id")
     return QueryParams(
-        start, end, query.get("event_type") or None, int(text), decode_cursor(cursor) if cursor else None
+        start,
+        end,
+        query.get("event_type") or None,
+        int(text),
+        decode_cursor(cursor) if cursor else None,
+        trace_id,
     )
 
 
@@ -79,6 +89,21 @@ def decode_cursor(text: str) -> tuple[int, str]:
     return ts, event_id
 
 
+def _in_trace(view: ChunkView, j: int, event_id: str, event_type: str, trace_id: str) -> bool:
+    """Whether event j belongs to the trace: a span's id starts with its trace id; other events
+    (logs, `ai.request` records) name it in `data.trace_id`, checked in the raw line first."""
+    if event_type == "otel.span":
+        return event_id.startswith(trace_id)
+    line = view.lines[j]
+    if trace_id not in line:
+        return False
+    try:
+        data = json.loads(line).get("data")
+    except ValueError:
+        return False
+    return isinstance(data, dict) and str(data.get("trace_id") or "").lower() == trace_id
+
+
 def _select(view: ChunkView, params: QueryParams, out: list[tuple[int, str, Any, int]]) -> None:
     header = view.header
     ids = header["ids"]
@@ -94,6 +119,10 @@ def _select(view: ChunkView, params: QueryParams, out: list[tuple[int, str, Any,
         if ts < start or ts > end or (wanted is not None and type_index[j] != wanted):
             continue
         if after is not None and (ts, ids[j]) <= after:
+            continue
+        if params.trace_id is not None and not _in_trace(
+            view, j, ids[j], header["types"][type_index[j]], params.trace_id
+        ):
             continue
         out.append((ts, ids[j], view, j))
 

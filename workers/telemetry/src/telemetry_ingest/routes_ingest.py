@@ -7,6 +7,7 @@ import json
 from flarekit.errors import HTTPError
 from flarekit.http.request_context import RequestContext
 from flarekit.http.responses import json_response
+from flarekit.metrics import observation
 from telemetry_ingest.auth import Scope
 from telemetry_ingest.body import read_body
 from telemetry_ingest.config import MAX_BATCH_EVENTS, MAX_BODY_BYTES
@@ -37,7 +38,7 @@ async def _document(rc: RequestContext, array_key: str | None) -> Document:
 async def _ingest(session: KVSession, events: list[Element], batch_id: str) -> Outcome:
     received_at = now()
     items, rejected = check_events(events, received_at, lambda index: f"{batch_id}.{index}")
-    return await store_items(
+    outcome = await store_items(
         session,
         items,
         rejected,
@@ -46,6 +47,8 @@ async def _ingest(session: KVSession, events: list[Element], batch_id: str) -> O
         given=len(events),
         received_at=received_at,
     )
+    observation.current().set(events_accepted=outcome.accepted, events_rejected=outcome.rejected)  # metrics
+    return outcome
 
 
 def _answer(outcome: Outcome) -> object:

@@ -15,6 +15,7 @@ from workers import Response
 
 from flarekit.errors import HTTPError
 from flarekit.http.request_context import RequestContext
+from flarekit.metrics import observation
 from flarekit.otlp import SIGNALS, DecodeError, Signal
 from flarekit.otlp.signals import INVALID_ARGUMENT, UNAUTHENTICATED, UNAVAILABLE, status_json, status_protobuf
 from telemetry_ingest.auth import Scope
@@ -93,6 +94,7 @@ async def export(rc: RequestContext, signal: Signal) -> Response:
             given=len(items) + len(rejected),
             received_at=received_at,
         )
+        observation.current().set(events_accepted=outcome.accepted, events_rejected=outcome.rejected)  # metrics
         if outcome.storage_failures:
             raise HTTPError(
                 503,

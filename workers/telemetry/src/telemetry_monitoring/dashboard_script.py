@@ -100,11 +100,12 @@ function traceLink(row) {
 }
 
 async function traceSpans(traceId, ts) {
-  // The query API returns span events by time; keep this trace's (a few pages at most).
+  // The query API filters by trace id; a trace spread over many pages is read a few pages at most.
   const spans = [];
   let cursor = null;
   for (let page = 0; page < 10; page += 1) {
-    let url = `/api/telemetry/query?event_type=otel.span&start=${ts - 600000}&end=${ts + 600000}&limit=1000`;
+    let url = `/api/telemetry/query?event_type=otel.span&trace_id=${encodeURIComponent(traceId)}` +
+      `&start=${ts - 600000}&end=${ts + 600000}&limit=1000`;
     if (cursor) url += "&cursor=" + encodeURIComponent(cursor);
     const body = await getJSON(url, false);
     for (const event of body.events || []) if (event.data && event.data.trace_id === traceId) spans.push(event.data);
