@@ -9,6 +9,7 @@ from flarekit.http.dispatch import dispatch
 from flarekit.http.responses import health_response, json_response
 from flarekit.http.router import Router
 from telegram_bot import WORKER_NAME, __version__
+from telegram_bot.observing import OBSERVER
 from telegram_bot.webhook import telegram_webhook
 
 
@@ -32,4 +33,5 @@ def render_error(error: HTTPError):
 
 
 async def handle(request, env, ctx):
-    return await dispatch(router(), request, env, ctx, render_error)
+    """Answer one request, observed (server span, metrics record after the response)."""
+    return await OBSERVER.serve(request, env, ctx, lambda: dispatch(router(), request, env, ctx, render_error))

@@ -7,8 +7,11 @@ after each, so answers leave in the order their questions came. While a drain wa
 updates that arrive are stored and picked up by the same drain. An alarm brings the object back
 when a delayed delivery (429, backoff) is due or when work was left unfinished.
 
+Each update is handled inside a span of the trace its webhook request started (the traceparent is
+stored with the update), so the proxy call it makes belongs to that trace.
+
 RPC (positional arguments, JSON-like values):
-    accept(chat_id, update_id, body) -> bool   False for a redelivered update_id
+    accept(chat_id, update_id, body, traceparent?) -> bool   False for a redelivered update_id
     drain()                   -> {"processed": n}
     stats()                   -> {"pending_updates", "outbox", "counters": {...}}
 """
@@ -26,6 +29,7 @@ from telegram_bot.bot_api import BotApi
 from telegram_bot.chat import Chat
 from telegram_bot.config import config_for
 from telegram_bot.handling import handle_update
+from telegram_bot.observing import OBSERVER
 
 log = logging.getLogger("telegram_bot.chat_session")
 
@@ -40,6 +44,7 @@ class ChatSession(DurableObject):
         super().__init__(ctx, env)
         self._sql = ctx.storage.sql
         self._sql.exec(session_store.SCHEMA)
+        session_store.migrate(self._sql)
         self._sql.exec(outbox.SCHEMA)
         self._busy = False
         self._api: BotApi | None = None
@@ -60,10 +65,10 @@ class ChatSession(DurableObject):
             self._api = BotApi(config.api_base, config.bot_token)
         return Chat(self._chat_id, config, self.env, self._sql, self._api, clock.now)
 
-    async def accept(self, chat_id: int, update_id: int, body: str) -> bool:
-        """Store an update (its JSON text) for handling; False for an update_id already received."""
+    async def accept(self, chat_id: int, update_id: int, body: str, traceparent: str | None = None) -> bool:
+        """Store an update (its JSON text, the trace it came in) for handling; False for an update_id already received."""
         now = clock.now_ms()
-        fresh = session_store.record(self._sql, update_id, body, now)
+        fresh = session_store.record(self._sql, update_id, body, now, traceparent)
         if fresh:
             self._remember_chat(chat_id)
             if self._alarm_set is None:
@@ -88,8 +93,10 @@ class ChatSession(DurableObject):
                 item = session_store.next_pending(self._sql)
                 if item is None:
                     break
-                update_id, update = item
-                await self._handle(chat, update_id, update)
+                update_id, update, traceparent = item
+                attributes = {"telegram.update_id": update_id}
+                async with OBSERVER.continue_trace(self.env, self.ctx, "telegram update", traceparent, attributes):
+                    await self._handle(chat, update_id, update)
                 session_store.mark_done(self._sql, update_id, chat.now_ms())
                 processed += 1
         finally:

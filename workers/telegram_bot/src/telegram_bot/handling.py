@@ -38,6 +38,8 @@ async def handle_update(chat: Chat, update: dict[str, Any]) -> None:
     if not chat.config.is_allowed(incoming.user_id):
         _refuse_once(chat, incoming)
         return
+    # The traceparent is for the proxy when tracing is off; with tracing on, each proxy call sends
+    # its own client span's (a child of this update's span).
     turn = Turn(incoming.private, None if incoming.private else incoming.message_id, new_traceparent())
     if incoming.command is not None:
         handler = COMMAND_HANDLERS.get(incoming.command)

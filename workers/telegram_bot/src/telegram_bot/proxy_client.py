@@ -1,8 +1,9 @@
 """The bot's side of the AI proxy: chat completions (streamed) and the model list, over the `PROXY` binding.
 
 The bot speaks the OpenAI wire format to the proxy with its own key, so the proxy's limits, budgets
-and telemetry apply to it. Each call carries a W3C `traceparent` so one trace can follow a Telegram
-message through the proxy to the provider.
+and telemetry apply to it. Each call is an HTTP client span of the update's trace and carries its
+W3C `traceparent`, so one trace follows a Telegram message through the proxy to the provider
+(outside a trace, the `traceparent` passed in is sent instead).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry import trace
 from pyodide.ffi import JsException
 
 from flarekit.llm.sse import SSEParser
+from flarekit.tracing.current import tracer
+from flarekit.tracing.propagation import inject_current
+from flarekit.tracing.semconv import end_http_client_span, start_http_client_span
 
 # The service binding routes by binding, not host; the host only names the target in logs.
 PROXY_ORIGIN = "https://ai-proxy"
@@ -55,7 +60,8 @@ def _headers(key: str, traceparent: str | None, fresh: bool = False) -> dict[str
         "content-type": "application/json",
         "user-agent": "flarekit-telegram-bot",
     }
-    if traceparent:
+    inject_current(headers)  # the call's client span, when the update is traced
+    if traceparent and "traceparent" not in headers:
         headers["traceparent"] = traceparent
     if fresh:
         # The proxy caches identical requests; a regenerated answer must not be the cached one.
@@ -129,21 +135,33 @@ async def complete(
     `fresh` asks the proxy not to answer from its cache (for /retry).
     """
     body = {**request, "stream": True, "stream_options": {"include_usage": True}}
+    url = f"{PROXY_ORIGIN}/v1/chat/completions"
+    span = start_http_client_span(tracer(), "POST", url, "/v1/chat/completions")
+    status: int | None = None
     try:
-        async with asyncio.timeout(timeout):
-            response = await proxy.fetch(
-                f"{PROXY_ORIGIN}/v1/chat/completions",
-                method="POST",
-                headers=_headers(key, traceparent, fresh),
-                body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-            )
-            if response.status != 200:
-                raise await _error_from(response)
-            return await _read_stream(response, on_text)
+        with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+            async with asyncio.timeout(timeout):
+                response = await proxy.fetch(
+                    url,
+                    method="POST",
+                    headers=_headers(key, traceparent, fresh),
+                    body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                )
+                status = response.status
+                if status != 200:
+                    raise await _error_from(response)
+                answer = await _read_stream(response, on_text)
     except TimeoutError:
+        end_http_client_span(span, status, "timeout")
         raise ProxyError("timeout", f"no complete answer within {timeout:g} s") from None
     except (OSError, JsException, ValueError) as error:
+        end_http_client_span(span, status, type(error).__name__)
         raise ProxyError("unavailable", f"{type(error).__name__}: {error}") from None
+    except ProxyError as error:
+        end_http_client_span(span, status, error.kind)
+        raise
+    end_http_client_span(span, status)
+    return answer
 
 
 async def list_models(proxy: Any, key: str, *, timeout: float = 10.0, traceparent: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 from workers import Response
 
 from flarekit.errors import HTTPError
+from flarekit.tracing.propagation import inject_current
 from telegram_bot.config import BotConfig, config_for
 from telegram_bot.updates import chat_id_of, parse_message, update_id_of
 
@@ -79,6 +80,8 @@ async def telegram_webhook(rc: Any) -> Response:
     stub = namespace.get(namespace.idFromName(str(chat_id)))
     # Stored before we answer: if the chat's object cannot take it, Telegram gets a 5xx and redelivers.
     # The body goes as the text it came in: a string crosses RPC far cheaper than a nested dict.
-    if await stub.accept(chat_id, update_id, raw):
+    # The trace goes along, so the answer worked out later is part of this request's trace.
+    traceparent = inject_current({}).get("traceparent")
+    if await stub.accept(chat_id, update_id, raw, traceparent):
         rc.ctx.waitUntil(_work(stub))
     return _ok()
