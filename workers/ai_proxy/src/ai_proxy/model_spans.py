@@ -71,7 +71,10 @@ class ModelCallSpans:
             with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
                 value = await call()
         except ProviderError as error:
-            end_genai_span(span, error_type=error.kind or str(error.status))
+            # An error status is named by its code (as HTTP spans do); other failures by kind
+            # (timeout, connection, malformed, ...).
+            status = error.kind == "status" and error.status
+            end_genai_span(span, error_type=str(error.status) if status else error.kind)
             raise
         except BaseException as error:
             end_genai_span(span, error_type=type(error).__name__)
