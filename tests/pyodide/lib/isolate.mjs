@@ -53,6 +53,15 @@ export function installWheels(pyodide, wheels, fsDir) {
   }
 }
 
+/**
+ * Our stand-in for workerd's `_cloudflare` package (py/_cloudflare/), importable before the
+ * vendored `.pth` files are processed, as the SDK's patch loader looks for it then.
+ */
+function installCloudflarePackage(pyodide) {
+  copyTree(pyodide, path.join(PY_DIR, "_cloudflare"), "/pyodide_tier/workerd/_cloudflare");
+  pyodide.runPython(`import sys\nif "/pyodide_tier/workerd" not in sys.path: sys.path.append("/pyodide_tier/workerd")`);
+}
+
 /** Load one of our own helper modules (py/NAME.py) under a private name the Worker cannot shadow. */
 export function loadHelper(pyodide, name) {
   const moduleName = `_pyodide_tier_${name}`;
@@ -76,10 +85,12 @@ if ${processPth ? "True" : "False"}:
 }
 
 // workerd's own getRandomValues throws this for entropy drawn at the top level by any path the
-// Python-level guard does not know; Pyodide in Node draws through crypto.randomFillSync.
-async function withJsEntropyRefused(fn) {
+// Python-level guard does not know; Pyodide in Node draws through crypto.randomFillSync. A call the
+// SDK's import patches allow (py/_cloudflare/allow_entropy.py) sets `permit.permitted` around itself.
+async function withJsEntropyRefused(permit, fn) {
   const original = nodeCrypto.randomFillSync;
-  nodeCrypto.randomFillSync = () => {
+  nodeCrypto.randomFillSync = (...args) => {
+    if (permit.permitted) return original.apply(nodeCrypto, args);
     throw new Error("Disallowed operation called within global scope");
   };
   try {
@@ -102,6 +113,9 @@ export async function loadIsolate(worker, { env, waitUntil }) {
   const flags = compatFlags(worker.compatibility_date, worker.compatibility_flags);
   pyodide.registerJsModule("_pyodide_entrypoint_helper", entrypointHelper({ env, waitUntil }));
   pyodide.registerJsModule("_cloudflare_compat_flags", flags);
+  const permit = { permitted: false };
+  pyodide.registerJsModule("_pyodide_tier_entropy_js", permit);
+  installCloudflarePackage(pyodide);
   copyTree(pyodide, worker.src_dir, SESSION);
   installWheels(pyodide, worker.wheels, PYTHON_MODULES);
   for (const [name, dir] of Object.entries(worker.local_packages)) copyTree(pyodide, dir, `${PYTHON_MODULES}/${name}`);
@@ -113,7 +127,7 @@ export async function loadIsolate(worker, { env, waitUntil }) {
   guard.begin_import_phase();
   let main;
   try {
-    main = await withJsEntropyRefused(async () => {
+    main = await withJsEntropyRefused(permit, async () => {
       await pyodide.runPythonAsync(`import importlib; importlib.import_module(${JSON.stringify(mainName)})`);
       return pyodide.pyimport(mainName);
     });

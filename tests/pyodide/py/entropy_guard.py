@@ -11,6 +11,11 @@ the first request:
   - `random.Random()` without a seed raise the same OSError.
 This module reproduces those three rules; the JS side additionally makes `crypto.getRandomValues`
 throw during the import, as workerd's `getRandomValues` does for any other path to the C library.
+
+The SDK's own import patches (`_workers_sdk_entropy_import_context`, loaded by its `.pth` file) grant
+a few modules a counted allowance (opentelemetry's uuid4-named context keys); they reach workerd's
+`_cloudflare` package, which py/_cloudflare/ stands in for: its import hook is installed for the
+import phase here, and an allowed call passes both this guard and the JS backstop.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ import functools
 import os
 import random
 import sys
+
+import _pyodide_tier_entropy_js  # registered by lib/isolate.mjs: the JS backstop's permit
+from _cloudflare import allow_entropy, import_patch_manager
 
 ENTROPY_MESSAGE = "Cannot get entropy outside of request context"
 _state = {"in_request": True}
@@ -61,11 +69,23 @@ class _BlockedRandom:
         return dir(object.__getattribute__(self, "_module"))
 
 
+def _permitted(fn, args, kwargs):
+    """Run an entropy call the SDK's allowance granted: the JS backstop lets this one through."""
+    _pyodide_tier_entropy_js.permitted = True
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _pyodide_tier_entropy_js.permitted = False
+
+
 def _refusing(fn):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
-        _raise_unless_in_request()
-        return fn(*args, **kwargs)
+        if _state["in_request"]:
+            return fn(*args, **kwargs)
+        if allow_entropy.take():
+            return _permitted(fn, args, kwargs)
+        raise OSError(errno.EIO, ENTROPY_MESSAGE)
 
     return guarded
 
@@ -88,11 +108,13 @@ def begin_import_phase():
     random._urandom = os.urandom  # SystemRandom captured os.urandom when `random` was imported
     _random.Random.seed = _refusing_seed(_random.Random.seed)
     sys.modules["random"] = _BlockedRandom(random)
+    import_patch_manager.install()
 
 
 def end_import_phase():
     """Entering request context: restore everything and reseed, as workerd does before request 1."""
     _state["in_request"] = True
+    import_patch_manager.remove()
     if _originals:
         os.urandom = _originals["urandom"]
         random._urandom = _originals["_urandom"]
