@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,25 @@ KEYS = {"team-a": "sk-team-a", "team-b": "sk-team-b", "dev": "sk-flarekit-dev"} 
 QUERY = {"authorization": "Bearer query-dev-token"}  # workers/telemetry/.dev.vars.example
 WEBHOOK_SECRET = "dev-webhook-secret"
 BOT_TOKEN = "123456:dev-bot-token"
+
+
+class TimedOpenAI(FakeOpenAI):
+    """The proxy tests' OpenAI server, taking time on the runtime's fake clock: `latency(body)` seconds
+    pass before each answer (what the Workers measure durations with), without sleeping."""
+
+    def __init__(self, name: str, clock: Any, latency: Callable[[dict[str, Any]], float]) -> None:
+        super().__init__(name)
+        self.clock = clock
+        self.latency = latency
+
+    async def chat(self, request: Any) -> Any:
+        body = await request.json()
+        self.clock.advance(self.latency(body))
+        return await super().chat(request)
+
+
+def no_latency(_body: dict[str, Any]) -> float:
+    return 0.0
 
 
 def gateway_config(upstream_url: str, **sections: Any) -> dict[str, Any]:
@@ -72,11 +91,15 @@ class Stack:
     telemetry: Any
     proxy: Any
     bot: Any
-    upstream: FakeOpenAI
+    upstreams: tuple[FakeOpenAI, ...]
     bot_api: FakeBotApi
     proxy_url: str
     exits: contextlib.AsyncExitStack
     updates: UpdateFactory = field(default_factory=UpdateFactory)
+
+    @property
+    def upstream(self) -> FakeOpenAI:
+        return self.upstreams[0]
 
     def client(self, key: str = "team-a") -> openai.AsyncOpenAI:
         """The official client against the proxy over HTTP (no SDK retries)."""
@@ -108,16 +131,21 @@ async def running_stack(
     runtime: Any,
     *,
     proxy_isolates: int = 1,
-    gateway: dict[str, Any] | None = None,
+    upstreams: tuple[str, ...] = ("upstream",),
+    latency: Callable[[dict[str, Any]], float] = no_latency,
+    gateway: Callable[..., dict[str, Any]] | None = None,
     telemetry_env: dict[str, str] | None = None,
     bot_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Stack]:
-    """Start the upstream and the fake Bot API, load the three Workers, serve the proxy over HTTP."""
-    upstream = FakeOpenAI("upstream")
+    """Start the upstreams and the fake Bot API, load the three Workers, serve the proxy over HTTP.
+
+    `gateway(*upstreams)` makes the proxy's GATEWAY_CONFIG (default: one model on the first upstream).
+    """
+    servers = tuple(TimedOpenAI(name, runtime.clock, latency) for name in upstreams)
     async with contextlib.AsyncExitStack() as exits:
-        await exits.enter_async_context(serving(upstream))
+        await exits.enter_async_context(serving(*servers))
         bot_api = await exits.enter_async_context(FakeBotApi(BOT_TOKEN, clock=runtime.clock.now))
-        config = gateway if gateway is not None else gateway_config(upstream.url)
+        config = gateway(*servers) if gateway is not None else gateway_config(servers[0].url)
         telemetry = runtime.load_worker(ROOT / "workers" / "telemetry", overrides=telemetry_env)
         proxy = runtime.load_worker(
             ROOT / "workers" / "ai_proxy",
@@ -138,5 +166,5 @@ async def running_stack(
             },
         )
         urls = await exits.enter_async_context(serve_workers(proxy))
-        yield Stack(runtime, telemetry, proxy, bot, upstream, bot_api, urls["ai-proxy"], exits)
+        yield Stack(runtime, telemetry, proxy, bot, servers, bot_api, urls["ai-proxy"], exits)
         await runtime.drain()

@@ -137,8 +137,12 @@ def end_genai_span(
     error_type: str | None = None,
     output_messages: Sequence[Any] | None = None,
     capture_content: bool = False,
+    error_message: str | None = None,
 ) -> None:
-    """Record what the model answered (usage, finish reasons, first-chunk time) and end the span."""
+    """Record what the model answered (usage, finish reasons, first-chunk time) and end the span.
+
+    A failure sets `error.type` and status ERROR, described by `error_message` when given.
+    """
     if span.is_recording():
         values: dict[str, Any] = {
             "gen_ai.response.model": response_model,
@@ -154,5 +158,5 @@ def end_genai_span(
             span.set_attribute("gen_ai.output.messages", json.dumps(list(output_messages), separators=(",", ":")))
         if error_type:
             span.set_attribute("error.type", error_type)
-            span.set_status(StatusCode.ERROR)
+            span.set_status(StatusCode.ERROR, error_message[:300] if error_message else None)
     span.end()

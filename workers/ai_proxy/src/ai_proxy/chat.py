@@ -14,7 +14,7 @@ from typing import Any
 from ai_proxy import interceptors, streaming
 from ai_proxy.limits import charge_tokens, check_access, record_spend
 from ai_proxy.model_spans import ModelCallSpans
-from ai_proxy.observing import capture_content
+from ai_proxy.observing import capture_content, first_byte
 from ai_proxy.proxy_call import ProxyCall, admit, answer, finish, intercept
 from ai_proxy.request_body import check_chat
 from flarekit.cache import BYPASS, HIT, STATUS_HEADER, TTL_HEADER, CacheDecision, Fill, chat_cache_key, decide
@@ -114,6 +114,7 @@ async def complete_chat(call: ProxyCall, on_complete: OnComplete | None = None) 
         spans = ModelCallSpans("chat", body, False, capture_content(call.env))
         outcome = await gateway.call(call.env, deployments, body, stream=False, include_usage=False, spans=spans)
         call.record.ttfb_ms = round(call.elapsed_ms(), 3)  # the whole answer arrives at once
+        first_byte(call)
         result: ChatResult = outcome.value
         usage = result.usage or Usage(estimate, estimate_text_tokens(completion_text(result.body)), estimated=True)
         cost = cost_usd(outcome.deployment.price, usage)

@@ -74,7 +74,7 @@ class ModelCallSpans:
             # An error status is named by its code (as HTTP spans do); other failures by kind
             # (timeout, connection, malformed, ...).
             status = error.kind == "status" and error.status
-            end_genai_span(span, error_type=str(error.status) if status else error.kind)
+            end_genai_span(span, error_type=str(error.status) if status else error.kind, error_message=error.message)
             raise
         except BaseException as error:
             end_genai_span(span, error_type=type(error).__name__)
@@ -112,7 +112,11 @@ class ModelCallSpans:
         )
 
     def stream_ended(
-        self, usage: Usage | None, finish_reasons: Sequence[str] = (), error_type: str | None = None
+        self,
+        usage: Usage | None,
+        finish_reasons: Sequence[str] = (),
+        error_type: str | None = None,
+        error_message: str | None = None,
     ) -> None:
         """End a stream's span with what the stream told (usage, finish reasons, or why it broke)."""
         span, self.open = self.open, None
@@ -124,6 +128,7 @@ class ModelCallSpans:
             output_tokens=usage.completion_tokens if usage is not None else None,
             finish_reasons=finish_reasons,
             error_type=error_type,
+            error_message=error_message,
         )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ai_proxy import WORKER_NAME, __version__
+from flarekit import clock
 from flarekit.metrics.observation import INERT, Observation
 from flarekit.metrics.request_observer import Observer
 from flarekit.usage.budgets import BudgetCheck
@@ -50,6 +51,14 @@ def budget_position(check: BudgetCheck | None, cost: float) -> dict[str, Any] | 
     return best
 
 
+def first_byte(call: Any) -> None:
+    """The upstream's first byte arrived (a stream's first chunk, a whole answer): the request's TTFB,
+    on the Observer's clock (the one its duration is measured on)."""
+    obs: Observation = call.obs
+    if obs is not INERT and obs.ttfb_ms is None:
+        obs.ttfb_ms = float(max(clock.now_ms() - obs.started_ms, 0))
+
+
 def observe(call: Any) -> None:
     """Copy what the call learnt onto its request's observation (once per call, when final)."""
     obs: Observation = call.obs
@@ -66,8 +75,6 @@ def observe(call: Any) -> None:
         obs.cache = record.cache.lower()
     if record.error_type and not obs.error_type:
         obs.error_type = record.error_type
-    if record.ttfb_ms is not None and obs.ttfb_ms is None:
-        obs.ttfb_ms = record.ttfb_ms
     obs.input_tokens += record.input_tokens
     obs.output_tokens += record.output_tokens
     obs.cost_usd += record.cost_usd

@@ -19,7 +19,7 @@ from workers import Response
 
 from ai_proxy import interceptors
 from ai_proxy.model_spans import ModelCallSpans
-from ai_proxy.observing import capture_content, observe
+from ai_proxy.observing import capture_content, first_byte, observe
 from ai_proxy.proxy_call import ProxyCall, after_response, answer
 from flarekit.cache import HIT, STATUS_HEADER, CacheDecision
 from flarekit.llm.calls import ChatStream, FinalBatch
@@ -68,6 +68,7 @@ async def stream_chat(
     call.record.cache = status
     call.response_headers[STATUS_HEADER] = status
     call.record.ttfb_ms = round(call.elapsed_ms(), 3)
+    first_byte(call)
     call.record.status = 200
     pipe = js.TransformStream.new()
     writer = pipe.writable.getWriter()
@@ -129,7 +130,8 @@ async def stream_chat(
             call.record.error_message = str(error)[:200]
             await _quietly(stream.aclose())
         completion, usage, cost = settled if settled is not None else settle()
-        spans.stream_ended(usage, [finish_reason] if finish_reason else (), call.record.error_type)
+        reasons = [finish_reason] if finish_reason else ()
+        spans.stream_ended(usage, reasons, call.record.error_type, call.record.error_message)
         account(call, outcome.deployment.model, usage, cost, estimate)
         await _quietly(writer.close())
         if complete and completion is not None:
