@@ -69,8 +69,64 @@ def check_transferable(value: Any) -> None:
 
 def transfer(value: Any) -> Any:
     """Convert a value as a Python -> JS -> Python round trip does in production."""
+    try:
+        return _plain(value)
+    except _NotPlain:
+        pass
     check_transferable(value)
     return _convert(value)
+
+
+class _NotPlain(Exception):
+    """Raised by `_plain` on a value outside the JSON-like subset (the general path handles it)."""
+
+
+def _plain(value: Any) -> Any:
+    """The conversion of a JSON-like value (str, int, float, bool, None, lists and str-keyed dicts).
+
+    Almost every RPC argument and result is one, so this single pass skips the general path's
+    separate check walk and per-value dispatch; it builds new containers only, so on anything else
+    (a tuple anywhere, bytes, a callable, a non-str key) it gives up with `_NotPlain` and the
+    general path starts over from the original value, refusing or converting exactly as before.
+    Scalars inside containers are handled inline: a call per element is most of what this costs.
+    """
+    kind = type(value)
+    if kind is dict or kind is JsDict:
+        out = JsDict()
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                out[key] = item
+            elif kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                out[key] = item
+            else:
+                out[key] = _plain(item)
+        return out
+    if kind is list:
+        items = []
+        append = items.append
+        for item in value:
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                append(item)
+            elif kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                append(item)
+            else:
+                append(_plain(item))
+        return items
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else float(value)
+    if kind is float:
+        if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+            return int(value)
+        return value
+    if value is jsnull:
+        return None
+    raise _NotPlain
 
 
 def _convert(value: Any) -> Any:

@@ -1,8 +1,9 @@
 """In-process Durable Object throughput, for `bench/flaresim.py`: `await measure()`.
 
 Builds a throwaway Worker with one SQLite-backed Durable Object class, then times RPC round
-trips to a trivial method (no storage), storage `put`/`get` from inside the object, and a
-`sql.exec` insert, each on one object and one core.
+trips to a trivial method (no storage) with an int and with JSON-like arguments and result (the
+shape of a RateLimiter call: rows of limits, a cost dict, a result dict with rows), storage
+`put`/`get` from inside the object, and a `sql.exec` insert, each on one object and one core.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ tag = "v1"
 new_sqlite_classes = ["Bench"]
 """
 
+# Arguments shaped like a RateLimiter.hit call (flarekit.ratelimit): two limit rows and a cost.
+_LIMIT_ROWS = [
+    ["requests_per_minute", 100_000, 60, "requests", "sliding_window", None],
+    ["tokens_per_minute", 1_000_000, 60, "tokens", "token_bucket", None],
+]
+_COST = {"requests": 1, "tokens": 300}
+
 _ENTRY = """
 from workers import DurableObject, Response, WorkerEntrypoint
 
@@ -33,6 +41,9 @@ from workers import DurableObject, Response, WorkerEntrypoint
 class Bench(DurableObject):
     async def ping(self, value):
         return value
+
+    async def check(self, limits, cost, now_ms):
+        return {"allowed": True, "limits": [[99, 60.0, None, False] for _ in limits]}
 
     async def puts(self, count):
         storage = self.ctx.storage
@@ -61,7 +72,8 @@ class Default(WorkerEntrypoint):
 
 
 async def measure(calls: int = 20_000, *, state_dir: Path | None = None) -> dict[str, float]:
-    """Operations per second: `rpc` round trips, storage `put` and `get`, SQL `insert`.
+    """Operations per second: `rpc` round trips (an int; `rpc_json`: JSON-like values both ways),
+    storage `put` and `get`, SQL `insert`.
 
     `state_dir=None` keeps storage in memory; pass a directory to measure on-disk SQLite files.
     """
@@ -82,6 +94,10 @@ async def measure(calls: int = 20_000, *, state_dir: Path | None = None) -> dict
             for i in range(calls):
                 await stub.ping(i)
             results = {"rpc": calls / (time.perf_counter() - started)}
+            started = time.perf_counter()
+            for _ in range(calls):
+                await stub.check(_LIMIT_ROWS, _COST, None)
+            results["rpc_json"] = calls / (time.perf_counter() - started)
             for name in ("puts", "gets", "inserts"):
                 started = time.perf_counter()
                 await getattr(stub, name)(calls)
