@@ -9,6 +9,7 @@ A single object handles on the order of a thousand records a second; beyond that
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -56,10 +57,17 @@ class MetricsAggregator(DurableObject):
         return self._store
 
     async def record(self, records: Any) -> int:
-        """Count request records (a list, or one record); returns how many were counted.
+        """Count request records (a JSON array as text, a list, or one record); returns how many were counted.
 
         A malformed record is skipped with a log line; the others of its batch still count.
         """
+        if isinstance(records, str):
+            try:
+                records = json.loads(records)
+            except ValueError:
+                self.rejected_records += 1
+                log.warning("metrics records refused: not JSON")
+                return 0
         batch = [records] if hasattr(records, "get") else list(records)
         store = self.store
         counted = 0

@@ -40,6 +40,7 @@ class Outbox:
         self.dropped_spans = 0  # dropped by request buffers and here, reported with the next export
         self.dropped_records = 0
         self.flushing = False
+        self.scheduled = False
         self.flushes = 0
 
     @property
@@ -64,8 +65,16 @@ class Outbox:
         self.spans.extend(kept)
         self.dropped_spans += dropped_spans + len(spans) - len(kept)
 
+    def claim_flush(self) -> bool:
+        """True when the caller should start a flush (in `waitUntil`): none is scheduled or running."""
+        if self.flushing or self.scheduled:
+            return False
+        self.scheduled = True
+        return True
+
     async def flush(self, send_spans: SpanSender, send_records: RecordSender) -> None:
         """Send everything pending, after the window; return at once if another flush will take it."""
+        self.scheduled = False
         if self.flushing:
             return
         self.flushing = True
