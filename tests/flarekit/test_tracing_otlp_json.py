@@ -64,3 +64,30 @@ def test_attribute_values_use_otlp_any_value_types():
         "t": {"doubleValue": 0.5},
     }
     assert child["events"][0]["name"] == "first chunk"
+
+
+def test_the_text_encoder_writes_exactly_the_reference_message():
+    provider = TracerProvider(sampler("always_on", 1.0), {}, clock=lambda: 1_790_000_000.25)
+    tracer = provider.get_tracer("flarekit")
+    parent = extract({"traceparent": PARENT, "tracestate": "vendor=a,other=b"})
+    link = trace.Link(trace.SpanContext(7, 9, False, trace.TraceFlags(1)), {"why": "batch"})
+    root = tracer.start_span(
+        'quote " backslash \\ é \u2028',
+        parent,
+        SpanKind.SERVER,
+        {"s": "line\nbreak", "i": -3, "f": 1e-7, "b": False, "l": ["a", "b"], "n": [1, 2], "nan": float("nan")},
+        links=[link],
+    )
+    with trace.use_span(root, end_on_exit=True):
+        child = tracer.start_span("child", attributes={"big": 2**63 - 1, "inf": float("-inf")})
+        child.add_event("exception", {"exception.type": "ValueError"})
+        child.set_status(trace.StatusCode.ERROR, "it broke")
+        child.end()
+    spans = root.buffer.spans
+    resource = {"service.name": "ai-proxy", "service.version": "0.1.0", "ratio": 0.5}
+    reference = json.loads(
+        json.dumps(otlp_json.export_request(resource, spans))
+        .replace("NaN", '"NaN"')
+        .replace("-Infinity", '"-Infinity"')
+    )  # fmt: skip  (OTLP JSON writes them as strings)
+    assert json.loads(otlp_json.encode(resource, spans)) == reference
