@@ -26,6 +26,8 @@ import vendor  # noqa: E402  (scripts/vendor.py)
 from flaresim.config import load_worker_config  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "pyodide" / "fixtures"
+# Test Workers with flarekit vendored, driven by smoke cases (their Durable Objects on the real SDK).
+HOSTS = [ROOT / "tests" / "fixtures" / "flarekit_host"]
 FLAREKIT_TESTS = ROOT / "tests" / "flarekit"
 
 
@@ -75,6 +77,7 @@ def main() -> int:
         "root": str(ROOT),
         "workers": entries,
         "fixtures": [worker_entry(p.parent) for p in sorted(FIXTURES.glob("*/wrangler.toml"))],
+        "hosts": [worker_entry(h) for h in HOSTS],
         "pytest": {
             "wheels": [str(w) for w in vendor.download_wheels([pinned("pytest")])] + deployed,
             "flarekit": str(ROOT / "shared" / "flarekit" / "flarekit"),

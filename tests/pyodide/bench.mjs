@@ -42,17 +42,18 @@ async function requestBenches(plan, count) {
         const times = [];
         const cpu = [];
         for (let i = 0; i < count + 20; i++) {
-          const request = entry.request(context, i);
+          // `request` rows go through Default.fetch; `rpc` rows ([method, ...args]) call Default's RPC method.
+          const [method, ...args] = entry.rpc ? entry.rpc(context, i) : ["fetch", entry.request(context, i)];
           const cpuBefore = process.cpuUsage();
           const started = performance.now();
-          const response = await handle.fetch(request);
+          const response = await handle.call("Default", method, args);
           const elapsed = performance.now() - started;
           const used = process.cpuUsage(cpuBefore);
           if (i >= 20) cpu.push((used.user + used.system) / 1000);
-          await response.arrayBuffer();
+          if (response instanceof Response) await response.arrayBuffer();
           await context.world.settle(); // background work of this request must not overlap the next
           if (i >= 20) times.push(elapsed); // the first requests warm the isolate up
-          if (response.status >= 400) throw new Error(`${entry.name}: status ${response.status}`);
+          if (response?.status >= 400) throw new Error(`${entry.name}: status ${response.status}`);
         }
         await context.world.settle();
         rows.push({ name: entry.name, worker: entry.worker, median_ms: median(times), median_cpu_ms: median(cpu), target_ms: entry.target_ms ?? null, requests: count });

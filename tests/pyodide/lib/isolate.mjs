@@ -108,7 +108,18 @@ export class WorkerLoadError extends Error {}
  * its main module. `env` is the JS env object (bindings.mjs), `waitUntil` what `cloudflare:workers`
  * exposes as waitUntil.
  */
-export async function loadIsolate(worker, { env, waitUntil }) {
+export function loadIsolate(worker, options) {
+  // One load at a time in this process: the JS entropy backstop patches Node's crypto for the whole
+  // process during an import, and a second interpreter starting meanwhile (Python seeds its hashes
+  // from it at start-up) would be refused. workerd loads each isolate on its own as well.
+  const load = loading.then(() => loadIsolateNow(worker, options));
+  loading = load.catch(() => undefined);
+  return load;
+}
+
+let loading = Promise.resolve();
+
+async function loadIsolateNow(worker, { env, waitUntil }) {
   const { pyodide, output } = await newInterpreter();
   const flags = compatFlags(worker.compatibility_date, worker.compatibility_flags);
   pyodide.registerJsModule("_pyodide_entrypoint_helper", entrypointHelper({ env, waitUntil }));

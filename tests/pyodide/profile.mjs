@@ -1,0 +1,84 @@
+// Where a bench row's time goes under Pyodide: runs one `bench` row of a smoke file (as bench.mjs
+// does), then runs it again with cProfile on in every interpreter of the scenario, and prints the
+// wall time per request without and with the profiler, the share of it spent in Python (per
+// interpreter), and each interpreter's top functions. What is not Python is JavaScript: the SDK's
+// JS side, this harness's fakes (KV, Durable Objects, structured clone), Node's fetch and servers.
+//
+//   node --experimental-wasm-stack-switching tests/pyodide/profile.mjs PLAN.json SMOKE_FILE "ROW NAME" [requests] [sort]
+//
+// e.g. `... profile.mjs build/pyodide/plan.json ai_proxy "chat completion, cache hit (ai-proxy)" 300 tottime`.
+// cProfile slows Python down (about 2x here), so read the profile for proportions, not times.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { installOutbound } from "./lib/outbound.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const PROFILER = `
+import cProfile, io, pstats, time
+_pyodide_tier_profile = {"profile": cProfile.Profile(time.perf_counter)}
+`;
+
+async function timed(handle, entry, context, count, offset) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const [method, ...args] = entry.rpc ? entry.rpc(context, offset + i) : ["fetch", entry.request(context, offset + i)];
+    const started = performance.now();
+    const response = await handle.call("Default", method, args);
+    times.push(performance.now() - started);
+    if (response instanceof Response) await response.arrayBuffer();
+    await context.world.settle();
+  }
+  return times;
+}
+
+async function main() {
+  const [planPath, smokeFile, rowName, count = "300", sort = "tottime"] = process.argv.slice(2);
+  if (!rowName) throw new Error('usage: profile.mjs PLAN.json SMOKE_FILE "ROW NAME" [requests] [sort]');
+  const plan = JSON.parse(readFileSync(planPath, "utf8"));
+  installOutbound();
+  const module = await import(pathToFileURL(path.join(HERE, "smoke", `${smokeFile.replace(/\.mjs$/, "")}.mjs`)).href);
+  const entry = module.bench?.find((row) => row.name === rowName);
+  if (!entry) throw new Error(`no bench row ${JSON.stringify(rowName)} in ${smokeFile} (rows: ${module.bench?.map((r) => r.name)})`);
+  const context = { plan, ...((await module.setup?.({ plan })) ?? {}) };
+  try {
+    const handle = await context.world.worker(entry.worker);
+    await entry.prepare?.(context);
+    const n = Number(count);
+    await timed(handle, entry, context, 30, 0); // warm up (loads every Worker the row reaches)
+    const plain = await timed(handle, entry, context, n, 30);
+    const isolates = [];
+    for (const [name, pending] of context.world.workers) {
+      const { isolate } = await pending;
+      isolate.pyodide.runPython(PROFILER);
+      isolates.push([name, isolate]);
+    }
+    for (const [, isolate] of isolates) isolate.pyodide.runPython("_pyodide_tier_profile['profile'].enable()");
+    const profiled = await timed(handle, entry, context, n, 30 + n);
+    for (const [, isolate] of isolates) isolate.pyodide.runPython("_pyodide_tier_profile['profile'].disable()");
+    const wall = median(plain);
+    console.log(`${rowName}: wall per request, median of ${n}: ${wall.toFixed(3)} ms; with cProfile on: ${median(profiled).toFixed(3)} ms`);
+    for (const [name, isolate] of isolates) {
+      const report = isolate.pyodide.runPython(`
+_out = io.StringIO()
+_stats = pstats.Stats(_pyodide_tier_profile["profile"], stream=_out)
+_python_ms = _stats.total_tt * 1000 / ${n}
+_out.write(f"== {${JSON.stringify(name)}}: Python {_python_ms:.3f} ms per request (under cProfile)\\n")
+_stats.sort_stats(${JSON.stringify(sort)}).print_stats(40)
+_out.getvalue()`);
+      console.log(report);
+    }
+  } finally {
+    await module.teardown?.(context);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error?.stack ?? error);
+    process.exit(1);
+  },
+);
