@@ -35,7 +35,7 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind
 from flarekit.clock import Clock, now
 from flarekit.metrics import observation
 from flarekit.metrics.outbox import Outbox
-from flarekit.metrics.sender import RecordSink, binding_sink, send_records
+from flarekit.metrics.sender import RecordSink, ServiceBindingSink, binding_sink, send_records
 from flarekit.tracing import current as current_tracer
 from flarekit.tracing import propagation
 from flarekit.tracing.config import TracingConfig, tracing_config
@@ -158,9 +158,12 @@ class Observer:
         """Send what the isolate has pending (spans, then records), unless a flush already will. Never raises."""
         tracing = self.tracing(env)
         sink = self._sink(env)
+        # Spans and records usually cross the same binding: read it from env once.
+        same = isinstance(sink, ServiceBindingSink) and sink.name == tracing.config.binding
+        binding = sink.binding if same else None
 
         async def send_spans(spans: Any, dropped: int) -> bool:
-            return await export_spans(env, tracing.config, tracing.resource, spans, dropped)
+            return await export_spans(env, tracing.config, tracing.resource, spans, dropped, binding)
 
         async def send(records: list[dict[str, Any]]) -> None:
             await send_records(sink, records)

@@ -30,18 +30,29 @@ class RecordSink(Protocol):
 class ServiceBindingSink:
     """Records sent over a service binding to the telemetry Worker's `record_metrics` RPC method."""
 
-    def __init__(self, binding: Any) -> None:
-        self._binding = binding
+    def __init__(self, binding: Any, name: str = DEFAULT_BINDING) -> None:
+        self.binding = binding
+        self.name = name
 
     async def record(self, records: list[dict[str, Any]]) -> Any:
-        return await getattr(self._binding, RPC_METHOD)(json.dumps(records, separators=(",", ":")))
+        return await getattr(self.binding, RPC_METHOD)(json.dumps(records, separators=(",", ":")))
+
+
+# Per isolate: whether `env.<name>` is a service binding (wrangler.toml fixes it). Reading a
+# binding through production's env wrapper costs a wrapper object each time: look once per flush.
+_IS_SERVICE: dict[str, bool] = {}
 
 
 def binding_sink(env: Any, name: str = DEFAULT_BINDING) -> RecordSink | None:
     """The sink over the service binding `name`, or None when the Worker has no such binding."""
     binding = getattr(env, name, None)
-    # A service binding has `fetch`; the telemetry Worker's own `TELEMETRY` is a KV namespace.
-    return ServiceBindingSink(binding) if binding is not None and callable(getattr(binding, "fetch", None)) else None
+    if binding is None:
+        return None
+    service = _IS_SERVICE.get(name)
+    if service is None:
+        # A service binding has `fetch`; the telemetry Worker's own `TELEMETRY` is a KV namespace.
+        service = _IS_SERVICE[name] = callable(getattr(binding, "fetch", None))
+    return ServiceBindingSink(binding, name) if service else None
 
 
 @dataclass
