@@ -88,5 +88,11 @@ deploy: $(VENV_STAMP) $(NODE_STAMP) check-config
 bench: $(VENV_STAMP) $(NODE_STAMP) vendor
 	@for b in bench/*.py; do case $$b in */report.py) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
 
+# Where the time goes: the local stack (flaresim dev, free ports) under mixed load, sampled by py-spy;
+# writes build/profile/ (flamegraph.svg, profile.speedscope.json, summary.txt). PROFILE_ARGS: --seconds N ...
+PROFILE_ARGS ?=
+profile: $(VENV_STAMP) vendor
+	$(PY) scripts/profile.py $(PROFILE_ARGS)
+
 clean:
 	rm -rf build .cache .pytest_cache .ruff_cache $(foreach w,$(WORKERS),$(w)/python_modules)
