@@ -1,13 +1,26 @@
 // Per-request CPU of monitoring under Pyodide 0.28.2 (what production runs), for bench/monitoring.py.
 // Usage: node bench/monitoring_pyodide.mjs WHEEL_DIR FLAREKIT_DIR  -> one JSON line of microseconds.
-// Only the pure parts run here (no workers SDK): observing a request, encoding its spans, reading a record.
+// Only the pure parts run here (no workers SDK): observing a request, encoding its spans, reading a record,
+// and what importing opentelemetry-api costs at a Worker's start (fresh interpreters, one per figure).
 import { loadPyodide } from "pyodide";
 import fs from "node:fs";
 import path from "node:path";
 
 const [WHEELS, FLAREKIT] = process.argv.slice(2);
-const py = await loadPyodide();
-for (const w of fs.readdirSync(WHEELS).filter((name) => name.endsWith(".whl"))) py.unpackArchive(new Uint8Array(fs.readFileSync(WHEELS + "/" + w)), "wheel");
+async function interpreter() {
+  const py = await loadPyodide();
+  for (const w of fs.readdirSync(WHEELS).filter((name) => name.endsWith(".whl"))) py.unpackArchive(new Uint8Array(fs.readFileSync(WHEELS + "/" + w)), "wheel");
+  return py;
+}
+// Import cost: alone (the stdlib it pulls in included), then after the stdlib a Worker imports anyway.
+const STDLIB = "import asyncio, contextlib, contextvars, dataclasses, enum, inspect, json, logging, os, re, threading, typing, urllib.parse, uuid";
+const importMs = [];
+for (const before of ["", STDLIB]) {
+  const fresh = await interpreter();
+  fresh.runPython(before);
+  importMs.push(fresh.runPython("import time\nt = time.perf_counter()\nimport opentelemetry.trace\n(time.perf_counter() - t) * 1000"));
+}
+const py = await interpreter();
 function copy(src, dst) {
   py.FS.mkdirTree(dst);
   for (const e of fs.readdirSync(src, { withFileTypes: true })) {
@@ -54,6 +67,10 @@ json.dumps({
   "otlp_json_us": round(per(lambda: otlp_json.encode(res, spans), 2000), 1),
   "otlp_proto_us": round(per(lambda: otlp_proto.encode(res, spans), 2000), 1),
   "parse_record_us": round(per(lambda: parse_record(record), 2000), 1),
+  "record_json_us": round(per(lambda: json.dumps([record], separators=(",", ":")), 2000), 1),
 })
 `);
-console.log(out);
+const figures = JSON.parse(out);
+figures.import_alone_ms = Math.round(importMs[0]);
+figures.import_after_stdlib_ms = Math.round(importMs[1]);
+console.log(JSON.stringify(figures));
