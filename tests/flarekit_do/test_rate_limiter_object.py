@@ -144,3 +144,46 @@ async def test_a_subject_without_limits_costs_no_round_trip(load_host):
     client = RateLimitClient(load_host().isolates[0].env.UNREACHABLE_LIMITER)
     decision = await client.hit("key:free", [], {"requests": 1})
     assert decision.allowed and decision.mode == EXACT and client.failures == 0
+
+
+async def test_state_kept_in_the_older_one_row_per_limit_layout_is_read_after_an_upgrade(load_host, flaresim):
+    env = load_host().isolates[0].env
+    stub = env.RATE_LIMITER.getByName("key:old")
+    instance = await flaresim.durable_objects.instance_of(stub)
+    now_ms = int(flaresim.clock.now() * 1000)
+    window_start = now_ms - now_ms % 60_000
+    # What the previous version of the object stored: 30 requests taken in the current window.
+    instance._sql.exec(
+        "INSERT INTO rl_state (name, shape, level, previous, stamp_ms) VALUES (?, ?, ?, ?, ?)",
+        "requests_per_minute",
+        RPM.shape,
+        30.0,
+        0.0,
+        window_start,
+    )
+    flaresim.durable_objects.evict_all()
+    decision = await RateLimitClient(env.RATE_LIMITER).hit("key:old", [RPM], {"requests": 1})
+    assert decision.status("requests_per_minute").remaining == 6
+    flaresim.durable_objects.evict_all()
+    assert (await RateLimitClient(env.RATE_LIMITER).peek("key:old", [RPM])).status("requests_per_minute").remaining == 6
+
+
+async def test_charges_of_one_unit_leave_the_other_limits_state_as_it_was(load_host, flaresim):
+    client = RateLimitClient(load_host().isolates[0].env.RATE_LIMITER)
+    limits = [RPM, TPM]
+    await client.hit("key:a", limits, {"requests": 5, "tokens": 100})
+    await client.charge("key:a", limits, {"tokens": 400})
+    flaresim.durable_objects.evict_all()
+    peek = await client.peek("key:a", limits)
+    assert peek.status("requests_per_minute").remaining == 32
+    assert peek.status("tokens_per_minute").remaining == 500
+
+
+async def test_the_client_keeps_a_bounded_number_of_object_ids_and_counts_what_it_drops(load_host):
+    namespace = load_host().isolates[0].env.RATE_LIMITER
+    client = RateLimitClient(namespace, max_cached_ids=4)
+    for n in range(10):
+        assert (await client.hit(f"key:{n}", [RPM], {"requests": 1})).allowed
+    assert len(client._ids) == 4 and client.id_evictions == 6
+    # A subject whose id was dropped reaches the same object again.
+    assert (await client.hit("key:0", [RPM], {"requests": 1})).status("requests_per_minute").remaining == 35

@@ -1,6 +1,11 @@
 """What a Worker calls to check limits: one RPC to the subject's RateLimiter, OpenAI-style headers
 back, and a defined behaviour when the limiter cannot be reached.
 
+The RPC is the compact `decide` (`flarekit.ratelimit.wire`: one string each way, the limits' spec
+text built once per limit set), and the object id of each subject is kept (bounded) so a hot
+subject costs no `idFromName` call: ids are plain values valid in any request, while stubs belong
+to the request that made them and are made anew each time.
+
     limiter = RateLimitClient(env.RATE_LIMITER)            # once per isolate
     decision = await limiter.hit(f"key:{key_id}", limits, {"requests": 1, "tokens": 812})
     headers.update(decision.headers)
@@ -15,7 +20,6 @@ response header and the log.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from flarekit.ratelimit.evaluation import Evaluation
 from flarekit.ratelimit.headers import ratelimit_headers
 from flarekit.ratelimit.limits import Limit, LimitStatus
 from flarekit.ratelimit.local import LocalLimiter
+from flarekit.ratelimit.wire import decode_result, encode_request
 
 log = logging.getLogger("flarekit.ratelimit")
 
@@ -107,14 +112,21 @@ class Decision:
         return cls(bool(data["allowed"]), statuses, max(waits) if waits else None, rejected, mode, error)
 
     @classmethod
+    def from_text(cls, text: str, limits: Sequence[Limit]) -> Decision:
+        """Build from the RateLimiter's compact result text (`wire.encode_result`) for `limits`."""
+        allowed, rows = decode_result(text)
+        statuses = tuple(LimitStatus.from_row(limit, row) for limit, row in zip(limits, rows, strict=True))
+        waits = [s.retry_after for s in statuses if s.retry_after is not None]
+        rejected = tuple(s.name for s in statuses if s.retry_after is not None)
+        return cls(allowed, statuses, max(waits) if waits else None, rejected)
+
+    @classmethod
     def from_evaluation(cls, result: Evaluation, mode: str, error: str | None) -> Decision:
         return cls(result.allowed, result.statuses, result.retry_after, result.rejected, mode, error)
 
 
-@functools.lru_cache(maxsize=256)
-def limits_to_wire(limits: tuple[Limit, ...]) -> list[list[Any]]:
-    """The RPC form of a tuple of limits (rows), built once per distinct tuple."""
-    return [limit.to_row() for limit in limits]
+# Object ids kept per client (one per subject): a hot subject's id is looked up once per isolate.
+MAX_CACHED_IDS = 1024
 
 
 class RateLimitClient:
@@ -126,14 +138,26 @@ class RateLimitClient:
         *,
         fail_closed: bool = False,
         local: LocalLimiter | None = None,
+        max_cached_ids: int = MAX_CACHED_IDS,
     ) -> None:
         self.namespace = namespace
         self.fail_closed = fail_closed
         self.local = local if local is not None else LocalLimiter()
         self.failures = 0
+        self.max_cached_ids = max_cached_ids
+        self.id_evictions = 0
+        self._ids: dict[str, Any] = {}
 
     def _stub(self, subject: str) -> Any:
-        return self.namespace.get(self.namespace.idFromName(subject))
+        object_id = self._ids.get(subject)
+        if object_id is None:
+            object_id = self.namespace.idFromName(subject)
+            if len(self._ids) >= self.max_cached_ids:
+                # First in, first out: a dict keeps insertion order, so the oldest goes without a scan.
+                del self._ids[next(iter(self._ids))]
+                self.id_evictions += 1
+            self._ids[subject] = object_id
+        return self.namespace.get(object_id)
 
     async def hit(self, subject: str, limits: Sequence[Limit], cost: Mapping[str, float]) -> Decision:
         """Check and take `cost` against all `limits` of `subject` in one round trip, all or nothing."""
@@ -157,14 +181,9 @@ class RateLimitClient:
         key = limits if isinstance(limits, tuple) else tuple(limits)
         if not key:
             return Decision(True, ())  # nothing to limit: no round trip
-        wire = limits_to_wire(key)
         try:
-            stub = self._stub(subject)
-            if cost is None:
-                result = await stub.peek(wire, None)
-            else:
-                result = await getattr(stub, method)(wire, dict(cost), None)
-            return Decision.from_wire(result, key)
+            text = await self._stub(subject).decide(encode_request(method, key, cost))
+            return Decision.from_text(text, key)
         except Exception as error:  # any RPC failure: the limiter is unreachable, degrade as configured
             self.failures += 1
             reason = f"{type(error).__name__}: {error}"
