@@ -1,16 +1,17 @@
 // Where a bench row's time goes under Pyodide: runs one `bench` row of a smoke file (as bench.mjs
-// does), then runs it again with cProfile on in every interpreter of the scenario, and prints the
-// wall time per request without and with the profiler, the share of it spent in Python (per
-// interpreter), and each interpreter's top functions. What is not Python is JavaScript: the SDK's
-// JS side, this harness's fakes (KV, Durable Objects, structured clone), Node's fetch and servers.
+// does) and prints, per request: the wall time; the main thread's time by category from V8's
+// sampling profiler (lib/cpu_breakdown.mjs: Python, JSPI stack switching, Pyodide's JS glue, sql.js,
+// this harness's JS, GC, Node, idle); then, unless `sort` is "none", the row again with cProfile on
+// in every interpreter of the scenario: each interpreter's Python time and top functions.
 //
 //   node --experimental-wasm-stack-switching tests/pyodide/profile.mjs PLAN.json SMOKE_FILE "ROW NAME" [requests] [sort]
 //
 // e.g. `... profile.mjs build/pyodide/plan.json ai_proxy "chat completion, cache hit (ai-proxy)" 300 tottime`.
-// cProfile slows Python down (about 2x here), so read the profile for proportions, not times.
+// cProfile slows Python down (about 2x here), so read it for proportions, not times.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { CATEGORY_NAMES, cpuBreakdown } from "./lib/cpu_breakdown.mjs";
 import { installOutbound } from "./lib/outbound.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -49,6 +50,14 @@ async function main() {
     const n = Number(count);
     await timed(handle, entry, context, 30, 0); // warm up (loads every Worker the row reaches)
     const plain = await timed(handle, entry, context, n, 30);
+    const wall = median(plain);
+    console.log(`${rowName}: wall per request, median of ${n}: ${wall.toFixed(3)} ms`);
+    const { wallMs, ms } = await cpuBreakdown(() => timed(handle, entry, context, n, 30 + n));
+    console.log(`main thread under V8's sampling profiler, per request (mean of ${n}; ${(wallMs / n).toFixed(3)} ms wall):`);
+    for (const name of CATEGORY_NAMES) {
+      if (ms[name] / wallMs >= 0.005) console.log(`  ${(ms[name] / n).toFixed(3).padStart(8)} ms  ${((100 * ms[name]) / wallMs).toFixed(0).padStart(3)}%  ${name}`);
+    }
+    if (sort === "none") return;
     const isolates = [];
     for (const [name, pending] of context.world.workers) {
       const { isolate } = await pending;
@@ -56,10 +65,9 @@ async function main() {
       isolates.push([name, isolate]);
     }
     for (const [, isolate] of isolates) isolate.pyodide.runPython("_pyodide_tier_profile['profile'].enable()");
-    const profiled = await timed(handle, entry, context, n, 30 + n);
+    const profiled = await timed(handle, entry, context, n, 30 + 2 * n);
     for (const [, isolate] of isolates) isolate.pyodide.runPython("_pyodide_tier_profile['profile'].disable()");
-    const wall = median(plain);
-    console.log(`${rowName}: wall per request, median of ${n}: ${wall.toFixed(3)} ms; with cProfile on: ${median(profiled).toFixed(3)} ms`);
+    console.log(`with cProfile on: ${median(profiled).toFixed(3)} ms wall per request`);
     for (const [name, isolate] of isolates) {
       const report = isolate.pyodide.runPython(`
 _out = io.StringIO()

@@ -101,4 +101,11 @@ export const bench = [
     worker: HOST,
     rpc: () => ["limit", "RATE_LIMITER", false, `key:${benchSubject++ % 16}`, [rpm(1_000_000), tpm(100_000_000)], { requests: 1, tokens: 300 }],
   },
+  {
+    // 100 checks inside one RPC: the wall time / 100 is what one check costs the calling Worker and the
+    // object together (the client, the SDK's conversions both ways, the object's evaluation and SQL write).
+    name: "100 x RateLimiter.hit, 2 limits, in one RPC (flarekit-host)",
+    worker: HOST,
+    rpc: () => ["limit_many", "RATE_LIMITER", `key:${benchSubject++ % 16}`, [rpm(1_000_000), tpm(100_000_000)], { requests: 1, tokens: 300 }, 100],
+  },
 ];

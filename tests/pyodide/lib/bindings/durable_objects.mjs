@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { instantiate } from "../entrypoints.mjs";
 import { acrossRpc } from "../rpc_transfer.mjs";
-import { SqlStorage, sqlJs } from "./sql_storage.mjs";
+import { SqlStorage, openDatabase } from "./sql_storage.mjs";
 
 export class DurableObjectId {
   constructor(hex, name) {
@@ -177,8 +177,7 @@ export class DurableObjectHost {
         key,
         (async () => {
           const worker = await this.world.worker(this.workerName);
-          const SQL = await sqlJs();
-          const storage = new DurableObjectStorage(new SQL.Database(), (time) => this.scheduleAlarm(id, time));
+          const storage = new DurableObjectStorage(await openDatabase(), (time) => this.scheduleAlarm(id, time));
           const state = new DurableObjectState(id, storage, (p) => this.world.backgroundContext.waitUntil(p));
           const entry = await instantiate(worker.isolate, this.className, "DurableObject", state, worker.env);
           return { entry, state };

@@ -15,6 +15,19 @@ export async function sqlJs() {
   return sqlModule;
 }
 
+/**
+ * A new empty database for one Durable Object. sql.js keeps it as a file in its in-memory file
+ * system, where a rollback journal file only costs copies (~20 µs of JS per write, more than the
+ * write itself); the journal is kept in memory instead (rollback and savepoints still work) and the
+ * one connection holds its lock. Production's SQLite writes to workerd's own storage either way.
+ */
+export async function openDatabase() {
+  const SQL = await sqlJs();
+  const db = new SQL.Database();
+  db.exec("PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE;");
+  return db;
+}
+
 const MAX_BINDINGS = 100;
 const TRANSACTION_STATEMENT = /^\s*(BEGIN|SAVEPOINT|COMMIT|END|ROLLBACK|RELEASE)\b/i;
 const TRANSACTION_MESSAGE =
