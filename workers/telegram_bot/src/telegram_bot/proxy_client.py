@@ -166,14 +166,25 @@ async def complete(
 
 async def list_models(proxy: Any, key: str, *, timeout: float = 10.0, traceparent: str | None = None) -> list[str]:
     """The model ids the proxy offers this key (`GET /v1/models`)."""
+    url = f"{PROXY_ORIGIN}/v1/models"
+    span = start_http_client_span(tracer(), "GET", url, "/v1/models")
+    status: int | None = None
     try:
-        async with asyncio.timeout(timeout):
-            response = await proxy.fetch(f"{PROXY_ORIGIN}/v1/models", method="GET", headers=_headers(key, traceparent))
-            if response.status != 200:
-                raise await _error_from(response)
-            data = json.loads(await response.text())
+        with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+            async with asyncio.timeout(timeout):
+                response = await proxy.fetch(url, method="GET", headers=_headers(key, traceparent))
+                status = response.status
+                if status != 200:
+                    raise await _error_from(response)
+                data = json.loads(await response.text())
     except TimeoutError:
+        end_http_client_span(span, status, "timeout")
         raise ProxyError("timeout", "the model list did not arrive in time") from None
     except (OSError, JsException, ValueError) as error:
+        end_http_client_span(span, status, type(error).__name__)
         raise ProxyError("unavailable", f"{type(error).__name__}: {error}") from None
+    except ProxyError as error:
+        end_http_client_span(span, status, error.kind)
+        raise
+    end_http_client_span(span, status)
     return [str(m["id"]) for m in data.get("data") or () if isinstance(m, dict) and m.get("id")]
