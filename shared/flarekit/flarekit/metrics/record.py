@@ -1,4 +1,4 @@
-"""The request record: what a Worker sends after each request, in one RPC, and how it is read.
+"""The request record: what a Worker sends for each request (batched, one RPC per batch), and how it is read.
 
 A record is a plain dict (it crosses Durable Object RPC, so no tuples and no custom classes). Every
 figure of one request travels in it: the request itself (worker, route, status, timings), what the
