@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from stack import MODEL, cost_of, running_stack, total
+from stack import MODEL, cost_of, gateway_config, running_stack, total
 
 PROXY_REQUESTS = "flarekit_requests_total"
 
@@ -85,3 +85,35 @@ async def test_metrics_count_the_traffic_sent_through_the_proxy_and_the_bot_exac
             observers = [host.isolate.modules["ai_proxy.observing"].OBSERVER for host in stack.proxy.isolates]
             served = [observer.outbox.flushes for observer in observers]
             assert all(served), f"both isolates should have served requests: {served}"
+
+
+async def test_rate_limit_and_budget_refusals_and_budget_positions_are_counted_per_key(flaresim):
+    def gateway(upstream):
+        # 3 requests a minute per key; a daily budget about one long answer big at these prices
+        return gateway_config(upstream.url, limits={"requests_per_minute": 3}, budgets={"daily_usd": 0.02})
+
+    async with running_stack(flaresim, gateway=gateway) as stack:
+        refused: dict[tuple[str, str], int] = {}
+
+        async def ask(key: str, text: str) -> None:
+            try:
+                await stack.client(key).chat.completions.create(
+                    model=MODEL, messages=[{"role": "user", "content": text}]
+                )
+            except openai.RateLimitError as error:
+                refused[(key, error.code)] = refused.get((key, error.code), 0) + 1
+            await flaresim.drain()  # spend is written after each answer
+
+        for n in range(5):  # team-a: the fourth and fifth are over its limit
+            await ask("team-a", f"a{n}")
+        for n in range(3):  # team-b: one long answer spends its budget, the next ones are refused
+            await flaresim.advance(61)
+            await ask("team-b", f"b{n} " * 40)
+        assert refused == {("team-a", "rate_limit_exceeded"): 2, ("team-b", "budget_exceeded"): 2}
+
+        found = await stack.metrics()
+        assert total(found, "flarekit_rejections_total", key="team-a", reason="rate_limited") == 2
+        assert total(found, "flarekit_rejections_total", key="team-b", reason="budget_exceeded") == 2
+        assert total(found, "flarekit_requests_total", key="team-b", status="429", outcome="budget_exceeded") == 2
+        (ratio,) = [s for s in found if s.name == "flarekit_key_budget_used_ratio" and s.labels["key"] == "team-b"]
+        assert ratio.labels["period"] == "day" and ratio.value >= 1.0
