@@ -8,6 +8,11 @@ state of every deployment of the model as this isolate's HealthBoard sees it, an
 position. A batch adds each item's tokens and cost to its one request; labels come from the first
 item that has them.
 
+Circuits: each request reports the deployments of its model, not the whole HealthBoard. A breaker
+only changes state while a request is routed to its deployment (a failure, a success, the half-open
+probe), and that request reports it, so the aggregator's last state per deployment is current, for
+one upsert per deployment of the model instead of one per deployment the isolate knows.
+
 The request's `ai.request` event (records.py) stays a separate, batched post: it is the request
 log that `/api/telemetry/query`, `/errors` and `/metrics/summary` read (request id, deployment,
 error message, trace id), while the metrics record is what the exact counters are made of.
