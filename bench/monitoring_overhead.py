@@ -70,7 +70,11 @@ def _load(runtime: Any, upstream: str, mode: str) -> Any:
         "models": {"gpt-4o-mini": [{"provider": "up", "model": "gpt-4o-mini"}]},
         "cache": {"enabled": False},
     }
-    overrides = {"GATEWAY_CONFIG": json.dumps(config), "UPSTREAM_KEY": "sk-upstream", "PROXY_API_KEYS": "bench=sk-bench"}
+    overrides = {
+        "GATEWAY_CONFIG": json.dumps(config),
+        "UPSTREAM_KEY": "sk-upstream",
+        "PROXY_API_KEYS": "bench=sk-bench",
+    }
     if mode == "not sampled":
         overrides["OTEL_TRACES_SAMPLER_ARG"] = "0"
     host = runtime.load_worker(PROXY, overrides=overrides)
