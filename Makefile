@@ -33,10 +33,9 @@ $(NODE_STAMP): package.json package-lock.json
 vendor: $(VENV_STAMP)
 	@for w in $(WORKERS); do $(PY) scripts/vendor.py $$w --link || exit 1; done
 
-dev-vars:
-	@for w in $(WORKERS); do \
-	  if [ -f $$w/.dev.vars.example ] && [ ! -f $$w/.dev.vars ]; then cp $$w/.dev.vars.example $$w/.dev.vars; echo "created $$w/.dev.vars (dev credentials)"; fi; \
-	done
+# .dev.vars from .dev.vars.example; names added to an example later are appended, values kept.
+dev-vars: $(VENV_STAMP)
+	@$(PY) scripts/dev_vars.py $(WORKERS)
 
 check-config: $(VENV_STAMP)
 	$(PY) scripts/wrangler_config.py --check
