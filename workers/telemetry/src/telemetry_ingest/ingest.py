@@ -3,22 +3,38 @@
 Items are de-duplicated by id within the request, sorted by (timestamp, id), planned into chunks
 and written concurrently. An event counts as accepted only once the `put` of its chunk resolved;
 events of a chunk whose write failed after its retries are reported by index as not stored.
+
+A batch's outcome is written once, at the end (`batch:{id}`: KV allows one write per key per
+second, so "processing" then the outcome under one key would be refused). While a batch with a
+client id is being ingested, `batchrun:{id}` marks it, with KV's minimum TTL (60 s): its status
+reads `processing` and a replay of the id answers that instead of ingesting twice. The marker is
+written alongside the chunks (no added latency) and never deleted (a delete is a write too): the
+outcome, once stored, is read first. A request that dies mid-way leaves only the marker, which
+expires, so the batch can be sent again a minute later. KV is eventually consistent across
+locations, so the marker guards against replays reaching the same location (retries do), not a
+replay sent elsewhere within the same second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
 from flarekit.errors import StorageError
 from telemetry_ingest.chunks import Chunk, encode_chunk, plan_chunks
 from telemetry_ingest.events import Item, Rejection
-from telemetry_ingest.keyspace import batch_key, chunk_key
+from telemetry_ingest.keyspace import batch_key, batch_run_key, chunk_key
 from telemetry_ingest.store import KVSession
 
 NOT_STORED = "not stored: storage unavailable after retries; send this event again"
+log = logging.getLogger("telemetry.ingest")
+
+PROCESSING = "processing"
+RUN_TTL_SECONDS = 60  # KV's minimum expirationTtl
 _ORDER = attrgetter("ts", "id")
 
 
@@ -106,14 +122,21 @@ async def store_items(
     request_id: str,
     given: int,
     received_at: int,
+    alongside: Awaitable[None] | None = None,
 ) -> Outcome:
-    """Write `items` (the valid events of a request of `given` events) and account for every index."""
+    """Write `items` (the valid events of a request of `given` events) and account for every index.
+
+    `alongside` (the processing mark) is awaited with the chunk writes, in the same gather.
+    """
     kept, repeats = _dedupe(items)
     kept.sort(key=_ORDER)
     chunks = plan_chunks(kept)
-    results = await asyncio.gather(
-        *(_write(session, chunk, batch_id, request_id, n) for n, chunk in enumerate(chunks)), return_exceptions=True
-    )
+    writes = [_write(session, chunk, batch_id, request_id, n) for n, chunk in enumerate(chunks)]
+    if alongside is not None:
+        writes.append(alongside)
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    if alongside is not None:
+        results.pop()  # mark_processing reports its own failure
     errors = list(rejections)
     accepted = 0
     failures = 0
@@ -131,9 +154,26 @@ async def store_items(
 
 
 async def load_record(session: KVSession, batch_id: str) -> dict | None:
-    """A batch's stored outcome, or None when unknown (or expired)."""
-    text = await session.get_text(batch_key(batch_id))
-    return None if text is None else json.loads(text)
+    """A batch's stored outcome; else, while it is being ingested, `{"status": "processing", ...}`;
+    None when unknown (or expired). One KV operation (a bulk get of both keys)."""
+    found = await session.get_many([batch_key(batch_id), batch_run_key(batch_id)])
+    text = found[batch_key(batch_id)]
+    if text is not None:
+        return json.loads(text)
+    running = found[batch_run_key(batch_id)]
+    return None if running is None else json.loads(running)
+
+
+async def mark_processing(session: KVSession, batch_id: str, events: int, received_at: int) -> None:
+    """Mark the batch as being ingested (best effort: without the mark a replay only ingests again)."""
+    record = {"batch_id": batch_id, "status": PROCESSING, "events": events, "received_at": received_at}
+    try:
+        await session.put(
+            batch_run_key(batch_id), json.dumps(record, separators=(",", ":")), ttl_seconds=RUN_TTL_SECONDS
+        )
+    except StorageError as error:
+        # The outcome is what matters; without the mark a replay during the run ingests again.
+        log.warning("batch %s: could not mark it as processing: %s", batch_id, error)
 
 
 async def save_record(session: KVSession, outcome: Outcome) -> bool:

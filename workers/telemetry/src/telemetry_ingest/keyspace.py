@@ -2,6 +2,7 @@
 
     telemetry:{level}:{min_ts:013d}:{max_ts:013d}:{request_id}:{n}   a chunk of events
     batch:{batch_id}                                                 a batch's outcome
+    batchrun:{batch_id}                                              a batch being ingested (60 s)
 
 Timestamps are 13-digit, zero-padded epoch milliseconds, so KV's byte order is time order and every
 decimal prefix of a timestamp is a time bucket (`telemetry:10m:1790000` holds the chunks that start
@@ -61,6 +62,11 @@ def parse_chunk_key(name: str) -> ChunkKey | None:
 def batch_key(batch_id: str) -> str:
     """Where a batch's outcome is kept."""
     return f"batch:{batch_id}"
+
+
+def batch_run_key(batch_id: str) -> str:
+    """Where a batch being ingested is marked (short-lived: KV's minimum TTL)."""
+    return f"batchrun:{batch_id}"
 
 
 def prefix_bounds(prefix_digits: str) -> tuple[int, int]:

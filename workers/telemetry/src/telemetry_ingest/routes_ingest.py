@@ -14,7 +14,7 @@ from telemetry_ingest.config import MAX_BATCH_EVENTS, MAX_BODY_BYTES
 from telemetry_ingest.context import authorize, config_of, json_text, now, session_of
 from telemetry_ingest.events import check_events
 from telemetry_ingest.ids import random_id, valid_batch_id
-from telemetry_ingest.ingest import Outcome, load_record, save_record, store_items
+from telemetry_ingest.ingest import PROCESSING, Outcome, load_record, mark_processing, save_record, store_items
 from telemetry_ingest.raw_json import Document, Element, parse_events_body
 from telemetry_ingest.store import KVSession
 
@@ -35,7 +35,7 @@ async def _document(rc: RequestContext, array_key: str | None) -> Document:
     return parse_events_body(body, array_key)
 
 
-async def _ingest(session: KVSession, events: list[Element], batch_id: str) -> Outcome:
+async def _ingest(session: KVSession, events: list[Element], batch_id: str, mark: bool = False) -> Outcome:
     received_at = now()
     items, rejected = check_events(events, received_at, lambda index: f"{batch_id}.{index}")
     outcome = await store_items(
@@ -46,6 +46,7 @@ async def _ingest(session: KVSession, events: list[Element], batch_id: str) -> O
         request_id=random_id(nbytes=5),
         given=len(events),
         received_at=received_at,
+        alongside=mark_processing(session, batch_id, len(events), received_at) if mark else None,
     )
     observation.current().set(events_accepted=outcome.accepted, events_rejected=outcome.rejected)  # metrics
     return outcome
@@ -81,6 +82,8 @@ async def batch(rc: RequestContext):
         raise _too_many(len(events))
     batch_id = document.value.get("batch_id")
     session = session_of(rc, config)
+    # A generated id needs no processing mark: nobody can ask about it before this answer names it.
+    mark = batch_id is not None
     if batch_id is None:
         batch_id = random_id("b_")
     elif not valid_batch_id(batch_id):
@@ -94,7 +97,7 @@ async def batch(rc: RequestContext):
         record = await load_record(session, batch_id)
         if record is not None and not record.get("retryable"):
             return _replay(record)
-    outcome = await _ingest(session, events, batch_id)
+    outcome = await _ingest(session, events, batch_id, mark)
     outcome.completed_at = now()
     if not await save_record(session, outcome):
         outcome.extra["recorded"] = False  # GET /api/telemetry/batch/{id} will not know this batch
@@ -102,6 +105,10 @@ async def batch(rc: RequestContext):
 
 
 def _replay(record: dict):
+    if record.get("status") == PROCESSING:
+        # Another request is ingesting this batch now: 202, and its status will have the outcome.
+        body = {**record, "replayed": True}
+        return json_response(body, 202, {"retry-after": RETRY_AFTER_SECONDS})
     body = {key: record[key] for key in ("batch_id", "status", "accepted", "rejected", "errors") if key in record}
     if record.get("duplicates"):
         body["duplicates"] = record["duplicates"]
@@ -111,7 +118,7 @@ def _replay(record: dict):
 
 
 async def batch_status(rc: RequestContext):
-    """A batch's stored outcome; 404 when unknown or expired."""
+    """A batch's stored outcome (`processing` while it is being ingested); 404 when unknown or expired."""
     config = config_of(rc)
     authorize(rc, config, Scope.QUERY)
     batch_id = rc.params["batch_id"]

@@ -75,9 +75,9 @@ class KVSession:
                 await self._sleep(delay)
         raise AssertionError("unreachable")
 
-    async def put(self, key: str, value: str, metadata: dict | None = None) -> None:
-        """Write `value` with the configured TTL; StorageError once retries are spent."""
-        options: dict[str, Any] = {"expirationTtl": self.ttl_seconds}
+    async def put(self, key: str, value: str, metadata: dict | None = None, ttl_seconds: int | None = None) -> None:
+        """Write `value` with the configured TTL (or `ttl_seconds`); StorageError once retries are spent."""
+        options: dict[str, Any] = {"expirationTtl": ttl_seconds or self.ttl_seconds}
         if metadata is not None:
             options["metadata"] = metadata
         self.operations += 1
