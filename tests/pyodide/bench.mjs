@@ -4,12 +4,15 @@
 //  - per request: the median wall time and process CPU time of Default.fetch over N requests for
 //    every `bench` entry the smoke files export (Python, the SDK's conversions, this harness's small
 //    JS share; the CPU figure also counts local fake servers in this process; workerd's CPU time per
-//    request is the production figure both approximate).
+//    request is the production figure both approximate);
+//  - where that time goes: up to 100 more requests per row under V8's sampling profiler, the main
+//    thread's time per request by category (lib/cpu_breakdown.mjs).
 //
 //   node --experimental-wasm-stack-switching tests/pyodide/bench.mjs PLAN.json [requests] [import runs]
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { startProfiler } from "./lib/cpu_breakdown.mjs";
 import { installOutbound } from "./lib/outbound.mjs";
 import { World } from "./lib/world.mjs";
 
@@ -41,12 +44,23 @@ async function requestBenches(plan, count) {
         await entry.prepare?.(context);
         const times = [];
         const cpu = [];
-        for (let i = 0; i < count + 20; i++) {
+        const profiled = Math.min(count, 100);
+        let profiler; // started after the timed requests: sampling would slow them down
+        for (let i = 0; i < count + 20 + profiled; i++) {
           // `request` rows go through Default.fetch; `rpc` rows ([method, ...args]) call Default's RPC method.
           const [method, ...args] = entry.rpc ? entry.rpc(context, i) : ["fetch", entry.request(context, i)];
+          const call = () => handle.call("Default", method, args);
+          if (i >= count + 20) {
+            // The breakdown pass: the profiler counts the request's own time only.
+            profiler ??= await startProfiler();
+            const response = await profiler.run(call);
+            if (response instanceof Response) await response.arrayBuffer();
+            await context.world.settle();
+            continue;
+          }
           const cpuBefore = process.cpuUsage();
           const started = performance.now();
-          const response = await handle.call("Default", method, args);
+          const response = await call();
           const elapsed = performance.now() - started;
           const used = process.cpuUsage(cpuBefore);
           if (i >= 20) cpu.push((used.user + used.system) / 1000);
@@ -56,7 +70,9 @@ async function requestBenches(plan, count) {
           if (response?.status >= 400) throw new Error(`${entry.name}: status ${response.status}`);
         }
         await context.world.settle();
-        rows.push({ name: entry.name, worker: entry.worker, median_ms: median(times), median_cpu_ms: median(cpu), target_ms: entry.target_ms ?? null, requests: count });
+        const { wallMs, ms } = await profiler.stop();
+        const breakdown = { requests: profiled, wall_ms: wallMs / profiled, ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v / profiled])) };
+        rows.push({ name: entry.name, worker: entry.worker, median_ms: median(times), median_cpu_ms: median(cpu), target_ms: entry.target_ms ?? null, requests: count, breakdown });
       }
     } finally {
       await module.teardown?.(context);

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { CATEGORY_NAMES, cpuBreakdown } from "./lib/cpu_breakdown.mjs";
+import { CATEGORY_NAMES, startProfiler } from "./lib/cpu_breakdown.mjs";
 import { installOutbound } from "./lib/outbound.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -22,12 +22,13 @@ import cProfile, io, pstats, time
 _pyodide_tier_profile = {"profile": cProfile.Profile(time.perf_counter)}
 `;
 
-async function timed(handle, entry, context, count, offset) {
+/** Run `count` requests of a row as bench.mjs does; `around(call)` may wrap each call (the profiler). */
+async function timed(handle, entry, context, count, offset, around = (call) => call()) {
   const times = [];
   for (let i = 0; i < count; i++) {
     const [method, ...args] = entry.rpc ? entry.rpc(context, offset + i) : ["fetch", entry.request(context, offset + i)];
     const started = performance.now();
-    const response = await handle.call("Default", method, args);
+    const response = await around(() => handle.call("Default", method, args));
     times.push(performance.now() - started);
     if (response instanceof Response) await response.arrayBuffer();
     await context.world.settle();
@@ -52,8 +53,10 @@ async function main() {
     const plain = await timed(handle, entry, context, n, 30);
     const wall = median(plain);
     console.log(`${rowName}: wall per request, median of ${n}: ${wall.toFixed(3)} ms`);
-    const { wallMs, ms } = await cpuBreakdown(() => timed(handle, entry, context, n, 30 + n));
-    console.log(`main thread under V8's sampling profiler, per request (mean of ${n}; ${(wallMs / n).toFixed(3)} ms wall):`);
+    const profiler = await startProfiler();
+    await timed(handle, entry, context, n, 30 + n, profiler.run);
+    const { wallMs, ms } = await profiler.stop();
+    console.log(`main thread under V8's sampling profiler, per request (the request only, not its waitUntil work; mean of ${n}, ${(wallMs / n).toFixed(3)} ms wall):`);
     for (const name of CATEGORY_NAMES) {
       if (ms[name] / wallMs >= 0.005) console.log(`  ${(ms[name] / n).toFixed(3).padStart(8)} ms  ${((100 * ms[name]) / wallMs).toFixed(0).padStart(3)}%  ${name}`);
     }
@@ -64,17 +67,34 @@ async function main() {
       isolate.pyodide.runPython(PROFILER);
       isolates.push([name, isolate]);
     }
-    for (const [, isolate] of isolates) isolate.pyodide.runPython("_pyodide_tier_profile['profile'].enable()");
-    const profiled = await timed(handle, entry, context, n, 30 + 2 * n);
-    for (const [, isolate] of isolates) isolate.pyodide.runPython("_pyodide_tier_profile['profile'].disable()");
-    console.log(`with cProfile on: ${median(profiled).toFixed(3)} ms wall per request`);
+    // On for the request only (as the breakdown above): its waitUntil work is left out.
+    const toggles = isolates.map(([, isolate]) => [
+      isolate.pyodide.runPython("_pyodide_tier_profile['profile'].enable"),
+      isolate.pyodide.runPython("_pyodide_tier_profile['profile'].disable"),
+    ]);
+    const profiledCall = async (call) => {
+      for (const [enable] of toggles) enable();
+      try {
+        return await call();
+      } finally {
+        for (const [, disable] of toggles) disable();
+      }
+    };
+    const profiled = await timed(handle, entry, context, n, 30 + 2 * n, profiledCall);
+    console.log(`with cProfile on (during each request, not its waitUntil work): ${median(profiled).toFixed(3)} ms wall per request`);
     for (const [name, isolate] of isolates) {
       const report = isolate.pyodide.runPython(`
 _out = io.StringIO()
-_stats = pstats.Stats(_pyodide_tier_profile["profile"], stream=_out)
-_python_ms = _stats.total_tt * 1000 / ${n}
-_out.write(f"== {${JSON.stringify(name)}}: Python {_python_ms:.3f} ms per request (under cProfile)\\n")
-_stats.sort_stats(${JSON.stringify(sort)}).print_stats(40)
+try:
+    _stats = pstats.Stats(_pyodide_tier_profile["profile"], stream=_out)
+except TypeError:  # nothing ran in this interpreter during the requests
+    _stats = None
+if _stats is None:
+    _out.write(f"== {${JSON.stringify(name)}}: no Python ran during the requests\\n")
+else:
+    _python_ms = _stats.total_tt * 1000 / ${n}
+    _out.write(f"== {${JSON.stringify(name)}}: Python {_python_ms:.3f} ms per request (under cProfile)\\n")
+    _stats.sort_stats(${JSON.stringify(sort)}).print_stats(40)
 _out.getvalue()`);
       console.log(report);
     }

@@ -57,25 +57,50 @@ function categories(profile) {
   return of;
 }
 
-/** Run `work()` under the sampling profiler: {wallMs, ms: {category: ms of samples}}. */
-export async function cpuBreakdown(work, intervalUs = 100) {
+/**
+ * One profile over many requests: `await profiler.run(work)` for each (only the time inside `run`
+ * is counted: a request's waitUntil work and the driver's own time between requests are not), then
+ * `await profiler.stop()` for {wallMs, ms: {category: ms}}. The profiler runs throughout (starting
+ * and stopping it per request would cost more than the requests); sample times are mapped onto
+ * performance.now() from the moment it started.
+ */
+export async function startProfiler(intervalUs = 100) {
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: intervalUs });
+  const windows = [];
+  const before = performance.now();
   await session.post("Profiler.start");
-  const started = performance.now();
-  let wallMs;
-  let profile;
-  try {
-    await work();
-  } finally {
-    wallMs = performance.now() - started;
-    ({ profile } = await session.post("Profiler.stop"));
-    session.disconnect();
-  }
-  const categoryOf = categories(profile);
-  const ms = Object.fromEntries(CATEGORY_NAMES.map((name) => [name, 0]));
-  for (let i = 0; i < profile.samples.length; i++) ms[categoryOf(profile.samples[i])] += (profile.timeDeltas[i] ?? 0) / 1000;
-  return { wallMs, ms };
+  const origin = (before + performance.now()) / 2; // performance.now() at the profile's startTime
+  return {
+    async run(work) {
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        windows.push([started, performance.now()]);
+      }
+    },
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      const categoryOf = categories(profile);
+      const ms = Object.fromEntries(CATEGORY_NAMES.map((name) => [name, 0]));
+      // A sample stands for the time until the next one; it counts if it falls inside a window.
+      let w = 0;
+      let at = profile.startTime;
+      const times = profile.timeDeltas.map((delta) => (at += delta));
+      for (let i = 0; i < profile.samples.length; i++) {
+        const when = origin + (times[i] - profile.startTime) / 1000;
+        const until = i + 1 < times.length ? origin + (times[i + 1] - profile.startTime) / 1000 : when;
+        while (w < windows.length && windows[w][1] < when) w++;
+        if (w === windows.length) break;
+        const [from, to] = windows[w];
+        const inside = Math.min(until, to) - Math.max(when, from);
+        if (inside > 0) ms[categoryOf(profile.samples[i])] += inside;
+      }
+      return { wallMs: windows.reduce((sum, [from, to]) => sum + (to - from), 0), ms };
+    },
+  };
 }

@@ -56,6 +56,7 @@ export const cases = [
       const chunks = [...entries.keys()].filter((key) => key.startsWith("telemetry:"));
       assert.ok(chunks.length >= 1 && chunks.length <= 4, `chunk writes: ${chunks}`);
       assert.ok(entries.has("batch:smoke-1"), "the batch outcome was not recorded");
+      assert.ok(entries.has("batchrun:smoke-1"), "the batch was not marked as processing while it ran");
     },
   },
   {
