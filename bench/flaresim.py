@@ -38,6 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 KV_WORKER = ROOT / "tests" / "fixtures" / "kv_worker"
 DO_WORKER = ROOT / "tests" / "fixtures" / "do_bench_worker"
 TARGETS = {"KV get": 50_000, "DO RPC call": 10_000}
+# A RateLimiter-shaped call's arguments (two limit rows and a cost): what most object calls carry.
+LIMIT_ROWS = [
+    ["requests_per_minute", 100_000, 60, "requests", "sliding_window", None],
+    ["tokens_per_minute", 1_000_000, 60, "tokens", "token_bucket", None],
+]
+COST = {"requests": 1, "tokens": 300}
 
 
 REPEATS = 3  # each figure is the best of this many windows: the machine is shared, and other
@@ -104,7 +110,15 @@ async def durable_objects_in_process(runtime, seconds: float) -> list[tuple[str,
         print(f"(Durable Objects skipped: {error})")
         return []
     counter = host.isolates[0].env.COUNTER.getByName("bench")
-    return [("DO RPC call", "in process, stub", await rate(lambda _i: counter.increment(), seconds))]
+    rows = [("DO RPC call", "in process, stub", await rate(lambda _i: counter.increment(), seconds))]
+    rows.append(
+        (
+            "DO RPC call, JSON-like values both ways",
+            "in process, stub",
+            await rate(lambda _i: counter.check(LIMIT_ROWS, COST, None), seconds),
+        )
+    )
+    return rows
 
 
 def free_port() -> int:
@@ -232,7 +246,9 @@ async def main() -> int:
         "`tests/fixtures/do_bench_worker` for the Durable Object row) under `flaresim dev` in a child\n"
         "process (uvicorn, httptools, uvloop), driven by an aiohttp load generator in the benchmark's\n"
         "process on the same two cores; every request also writes its JSON log line. KV puts go to\n"
-        "distinct keys (KV allows one write per key per second)."
+        'distinct keys (KV allows one write per key per second). "JSON-like values both ways": a call\n'
+        "shaped like a RateLimiter check (two limit rows and a cost dict in, a dict of rows out), where the\n"
+        "conversion of RPC values (`flaresim.rpc_values.transfer`) is most of the cost."
     )
     write_section("flaresim", "flaresim: KV and Durable Object throughput", intro + "\n\n" + render(rows))
     return 0
