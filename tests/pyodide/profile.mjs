@@ -94,6 +94,25 @@ if _stats is None:
 else:
     _python_ms = _stats.total_tt * 1000 / ${n}
     _out.write(f"== {${JSON.stringify(name)}}: Python {_python_ms:.3f} ms per request (under cProfile)\\n")
+    # Own time by package: the Worker's package, flarekit, the SDK (workers), other vendored
+    # packages, the stdlib (pyodide's webloop and asyncio apart), built-ins, this harness's helpers.
+    _groups = {}
+    for (_file, _line, _fn), (_cc, _nc, _tt, _ct, _callers) in _stats.stats.items():
+        if _file.startswith("/session/metadata/python_modules/"):
+            _key = _file.split("/")[4]
+        elif _file.startswith("/session/metadata/"):
+            _key = "worker: " + _file.split("/")[3].removesuffix(".py")
+        elif _file.startswith("/lib/python313.zip/"):
+            _mod = _file.split("/")[3].removesuffix(".py")
+            _key = "stdlib: " + (_mod + "/" + _file.split("/")[4].removesuffix(".py") if _mod in ("pyodide", "_pyodide") else _mod)
+        elif _file.startswith("/pyodide_tier/"):
+            _key = "harness (workerd's entrypoint helper)"
+        else:
+            _key = "built-ins (C functions, JS calls)"
+        _groups[_key] = _groups.get(_key, 0.0) + _tt
+    _total = sum(_groups.values()) or 1.0
+    for _key, _tt in sorted(_groups.items(), key=lambda kv: -kv[1])[:15]:
+        _out.write(f"  {_tt * 1000 / ${n}:8.3f} ms {100 * _tt / _total:4.0f}%  {_key}\\n")
     _stats.sort_stats(${JSON.stringify(sort)}).print_stats(40)
 _out.getvalue()`);
       console.log(report);
