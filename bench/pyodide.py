@@ -74,6 +74,11 @@ def verdicts(rows: list[dict]) -> str:
             f"{target:g} ms: {verdict}), JSPI switching and GC {vm:.2f} ms, harness and waiting {rest:.2f} ms "
             "(not billed)."
         )
+    lines.append(
+        "Python here includes the Durable Objects a request waits for (the bot's ChatSession `accept`: about\n"
+        "two fifths of the webhook's Python under cProfile), which production runs and bills in the object's own\n"
+        "isolate, not the request's."
+    )
     return "\n".join(lines)
 
 
