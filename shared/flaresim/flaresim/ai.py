@@ -84,11 +84,16 @@ DEPRECATED = frozenset(
     }
 )
 
-_WORDS = (
-    "the gateway answers quickly and keeps every request within its limits while the cache remembers "
-    "identical questions so repeated prompts cost nothing and streams arrive token by token from a "
-    "model that lives only in this local simulator of the Workers runtime"
-).split()
+# Sentences the simulated model answers with: readable, so a developer trying `make dev` sees
+# plausible text, and clearly not a real model's answer.
+_SENTENCES = (
+    "This answer comes from flaresim's local stand-in for Workers AI, not from a real model.",
+    "The same conversation always gets the same reply, so caching and tests are repeatable.",
+    "Point GATEWAY_CONFIG at a real provider, or set FLARESIM_AI_UPSTREAM, for real answers.",
+    "Streams arrive token by token, with usage reported at the end, as Workers AI sends them.",
+    "Every request still goes through the gateway's keys, limits, cache and routing.",
+    "Ask again with other words and the reply changes, deterministically.",
+)
 
 
 def _upstream_error(code: int, description: str) -> JsException:
@@ -147,9 +152,11 @@ def _generate(model: str, messages: list[dict[str, Any]], max_tokens: int) -> tu
     seed = hashlib.sha256((model + json.dumps(messages, sort_keys=True, default=str)).encode()).digest()
     rng = random.Random(seed)  # deterministic on purpose: the same prompt gets the same answer
     last_user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-    head = f"{LABEL} {model} received {len(last_user)} characters."
-    words = head.split() + [rng.choice(_WORDS) for _ in range(8 + rng.randrange(24))]
-    pieces = [w + " " for w in words[:-1]] + [words[-1] + "."]
+    quoted = " ".join(last_user.split())
+    quoted = quoted if len(quoted) <= 60 else quoted[:57] + "..."
+    chosen = rng.sample(_SENTENCES, 1 + rng.randrange(3))
+    words = f'{LABEL} {model} read your message ("{quoted}").'.split() + " ".join(chosen).split()
+    pieces = [w + " " for w in words[:-1]] + [words[-1]]
     if len(pieces) > max_tokens:
         return pieces[:max_tokens], "length"
     return pieces, "stop"
