@@ -70,7 +70,7 @@ class AnalyticsEngineStore:
 
     def insert(self, dataset: str, index: str, blobs: list[str], doubles: list[float]) -> None:
         moment = datetime.fromtimestamp(self.clock(), tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-        row = [dataset, moment, index]
+        row: list[str | float] = [dataset, moment, index]
         row += blobs + [""] * (MAX_ARRAY_MEMBERS - len(blobs))
         row += doubles + [0.0] * (MAX_ARRAY_MEMBERS - len(doubles))
         self.db.execute(_INSERT, row)
@@ -141,7 +141,7 @@ def _count_point() -> None:
     # Counted per invocation, on contexts that keep the count (see kv._count_operation).
     request = context.request_var.get()
     used = getattr(request, "ae_data_points", None)
-    if used is None:
+    if request is None or used is None:
         return
     request.ae_data_points = used = used + 1
     if used > MAX_POINTS_PER_INVOCATION:

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from flaresim.dev_server import DevOptions, serve
 
@@ -82,7 +83,7 @@ def _wipe_state(default: Path) -> None:
         shutil.rmtree(state)
 
 
-def _announce(changes: set[tuple[object, str]]) -> None:
+def _announce(changes: set[tuple[Any, str]]) -> None:
     names = sorted({Path(path).name for _, path in changes})
     print(f"flaresim: change in {', '.join(names[:5])}; restarting", file=sys.stderr)
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -138,7 +139,7 @@ async def serve(options: DevOptions) -> None:
     background = [asyncio.create_task(_deliver_alarms(runtime))]
     if options.crons:
         background += [asyncio.create_task(_fire_crons(h, runtime)) for h in hosts]
-    stopper = asyncio.create_task(stop.wait())
+    stopper: asyncio.Task[Any] = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     for server in servers:
         server.should_exit = True
@@ -147,7 +148,8 @@ async def serve(options: DevOptions) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
     await runtime.close()
     for task in done:
-        if task is not stopper and task.exception() is not None:
-            raise task.exception()  # a server failed to start (port in use, say)
+        failure = task.exception()
+        if task is not stopper and failure is not None:
+            raise failure  # a server failed to start (port in use, say)
     if not stop.is_set() and any(not s.started for s in servers):
         sys.exit(1)

@@ -14,10 +14,12 @@ because parts of the standard library (dataclasses, typing) look a class's modul
 from __future__ import annotations
 
 import builtins
+import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Iterable
 from importlib.machinery import ModuleSpec, PathFinder
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -44,7 +46,7 @@ _original_import = builtins.__import__
 class Isolate:
     """A private module table over a search path, with the import hook that fills it."""
 
-    def __init__(self, tag: str, search_path: Iterable[str]) -> None:
+    def __init__(self, tag: str, search_path: Iterable[str | Path]) -> None:
         self.tag = tag
         self.search_path = [str(p) for p in search_path]
         self.modules: dict[str, ModuleType] = {}
@@ -150,19 +152,16 @@ class Isolate:
         return module
 
 
-class _NamespaceLoader:
+class _NamespaceLoader(importlib.abc.Loader):
     """Loader of a namespace package (folders without __init__.py, such as `opentelemetry`): no code."""
 
-    @staticmethod
-    def create_module(spec: ModuleSpec) -> None:
+    def create_module(self, spec: ModuleSpec) -> None:
         return None
 
-    @staticmethod
-    def exec_module(module: ModuleType) -> None:
+    def exec_module(self, module: ModuleType) -> None:
         pass
 
-    @staticmethod
-    def get_code(name: str) -> None:
+    def get_code(self, name: str) -> None:
         return None
 
 
@@ -172,7 +171,8 @@ def find_spec(name: str, path: list[str] | None) -> ModuleSpec | None:
     PathFinder wraps them in a _NamespacePath that finds its parent through sys.modules by the real
     name, where isolated modules are not (they are registered under tagged names).
     """
-    spec = PathFinder._get_spec(name, path)  # type: ignore[attr-defined] - find_spec minus that wrapper
+    # _get_spec is find_spec minus that wrapper.
+    spec = PathFinder._get_spec(name, path)  # type: ignore[attr-defined]
     if spec is None:
         return None
     if spec.loader is None:

@@ -81,12 +81,12 @@ def plan(
     for key, current in incidents.items():
         if current.status == OPEN and key not in now_firing:
             resolved = replace(current, status=RESOLVED, resolved_ms=now_ms)
-            note = None
+            resolved_note: Notification | None = None
             if current.notified:
-                note = Notification(
+                resolved_note = Notification(
                     "resolved", current.rule, "", current.subject, current.summary, None, current.opened_ms, now_ms
                 )
-            changes.append(Change(resolved, note))
+            changes.append(Change(resolved, resolved_note))
     return changes
 
 

@@ -26,7 +26,10 @@ DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 
 
 class Notifier(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """Where notifications go ("telegram", "webhook"), for logs and counters."""
+        ...
 
     async def send(self, notification: Notification) -> bool:
         """Deliver one notification; False when it could not be (never raises)."""

@@ -125,7 +125,7 @@ class Conversation(DurableObject):
             settings = store.write_settings(self._sql, store.merge_settings(None, {}), now_ms)
         store.insert_messages(self._sql, rows, now_ms, int(settings["msg_count"]))
         self._written()
-        settings = self._settings()
+        settings = self._settings() or settings  # re-read: insert_messages moved the counts
         await self._ensure_alarm(settings)
         return store.info(settings)
 

@@ -121,6 +121,7 @@ def _messages(openai_messages: list[Any]) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
+    result: dict[str, Any] | None
     if choice is None:
         result = None
     elif choice == "auto":

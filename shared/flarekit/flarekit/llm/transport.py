@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,7 +96,9 @@ async def error_from_response(response: Any, url: str, provider: str, timeout: f
     return error
 
 
-async def sse_batches(body: Any, url: str, first_timeout: float, idle_timeout: float) -> AsyncIterator[list[SSEEvent]]:
+async def sse_batches(
+    body: Any, url: str, first_timeout: float, idle_timeout: float
+) -> AsyncGenerator[list[SSEEvent], None]:
     """The events of a streamed response body, as one list per network read, with a timeout on each read.
 
     Batches keep the per-event cost down when an upstream sends several events at once: the

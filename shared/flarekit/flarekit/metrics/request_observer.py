@@ -160,7 +160,7 @@ class Observer:
         sink = self._sink(env)
         # Spans and records usually cross the same binding: read it from env once.
         same = isinstance(sink, ServiceBindingSink) and sink.name == tracing.config.binding
-        binding = sink.binding if same else None
+        binding = sink.binding if same and isinstance(sink, ServiceBindingSink) else None
 
         async def send_spans(spans: Any, dropped: int) -> bool:
             return await export_spans(env, tracing.config, tracing.resource, spans, dropped, binding)

@@ -51,7 +51,7 @@ def parse_window(value: str | None) -> Window:
 
 
 def _sum_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, float]:
-    total = dict.fromkeys(VALUE_COLUMNS, 0)
+    total: dict[str, float] = dict.fromkeys(VALUE_COLUMNS, 0)
     for row in rows:
         for column in VALUE_COLUMNS:
             total[column] += row[column] or 0

@@ -78,11 +78,10 @@ class Tracer(trace.Tracer):
     ) -> trace.Span:
         provider = self._provider
         parent_span = trace.get_current_span(context)
-        parent = parent_span.get_span_context()
-        if not parent.is_valid:
-            parent = None
+        context_of_parent = parent_span.get_span_context()
+        parent = context_of_parent if context_of_parent.is_valid else None
         if isinstance(parent_span, RecordingSpan):
-            buffer, trace_id, sampled = parent_span.buffer, parent.trace_id, True
+            buffer, trace_id, sampled = parent_span.buffer, context_of_parent.trace_id, True
         else:
             buffer = None
             trace_id = parent.trace_id if parent is not None else provider.ids.new_trace_id()

@@ -169,7 +169,7 @@ class RecordingSpan(Span):
         timestamp: int | None = None,
         escaped: bool = False,
     ) -> None:
-        event = {
+        event: dict[str, Any] = {
             "exception.type": type(exception).__qualname__,
             "exception.message": str(exception),
         }

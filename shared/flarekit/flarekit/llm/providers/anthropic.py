@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from flarekit.llm.anthropic_format import API_VERSION, AnthropicStreamTranslator, from_anthropic, to_anthropic
@@ -56,10 +56,10 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
 
 
 async def _chunks(
-    batches: AsyncIterator[list[SSEEvent]], translator: AnthropicStreamTranslator, state: StreamState
+    batches: AsyncGenerator[list[SSEEvent], None], translator: AnthropicStreamTranslator, state: StreamState
 ) -> AsyncIterator[list[StreamItem]]:
     async for events in batches:
-        items = []
+        items: list[StreamItem] = []
         for event in events:
             if not event.data:
                 continue

@@ -8,7 +8,7 @@ costed; the usage chunk is passed to the client only if it asked for it.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from flarekit.llm.calls import CallContext, ChatResult, ChatStream, FinalBatch, StreamItem, StreamState, open_stream
@@ -69,10 +69,10 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
 
 
 async def _chunks(
-    batches: AsyncIterator[list[SSEEvent]], state: StreamState, client_usage: bool
+    batches: AsyncGenerator[list[SSEEvent], None], state: StreamState, client_usage: bool
 ) -> AsyncIterator[list[StreamItem]]:
     async for events in batches:
-        items = []
+        items: list[StreamItem] = []
         for event in events:
             data = event.data
             if data[:6] == _DONE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from pyodide.ffi import JsException
@@ -79,7 +79,10 @@ async def chat(cx: CallContext, deployment: Deployment, body: dict[str, Any], st
 
 
 async def _chunks(
-    batches: AsyncIterator[list[SSEEvent]], translator: WorkersAIStreamTranslator, state: StreamState, prompt: int
+    batches: AsyncGenerator[list[SSEEvent], None],
+    translator: WorkersAIStreamTranslator,
+    state: StreamState,
+    prompt: int,
 ) -> AsyncIterator[list[StreamItem]]:
     characters = 0
     done = False

@@ -74,14 +74,19 @@ class WebSocket(JsProxy):
             data = data.to_bytes()
         if not isinstance(data, (str, bytes)):
             raise JsException("WebSocket send() takes a string or an ArrayBuffer/ArrayBufferView.", "TypeError")
-        self.peer._receive(MessageEvent(data))
+        self._other_end()._receive(MessageEvent(data))
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Close both ends; the peer gets a `close` event (this end already knows)."""
         if self.readyState in (CLOSING, CLOSED):
             return
         self.readyState = CLOSED
-        self.peer._receive(CloseEvent(code, reason, True))
+        self._other_end()._receive(CloseEvent(code, reason, True))
+
+    def _other_end(self) -> WebSocket:
+        if self.peer is None:  # only WebSocketPair makes ends, and it pairs them
+            raise JsException("This WebSocket is not part of a WebSocketPair.", "TypeError")
+        return self.peer
 
     def _receive(self, event: Any) -> None:
         if event.type == "close":

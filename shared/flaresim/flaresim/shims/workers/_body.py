@@ -43,7 +43,7 @@ NULL_BODY_STATUSES = frozenset({101, 204, 205, 304})
 TEXT_PLAIN = "text/plain;charset=UTF-8"
 
 
-class HTTPMessageMapping(http.client.HTTPMessage, Mapping):
+class HTTPMessageMapping(http.client.HTTPMessage, Mapping):  # type: ignore[misc]
     """What `request.headers` is in production: an HTTPMessage that is also a Mapping."""
 
 

@@ -33,6 +33,13 @@ _REDIRECT_MODES = ("follow", "manual", "error")
 class Request:
     """An incoming or outgoing HTTP request (mirrors the SDK's `workers.Request`)."""
 
+    _url: str
+    _method: str
+    _redirect: str
+    _headers: list[tuple[str, str]]
+    _body: bytes | js.ReadableStream | None
+    _cf: Any
+
     def __init__(self, input: Any, **options: Any) -> None:  # noqa: A002 - SDK's name
         if isinstance(input, Request):
             url, method, redirect = input._url, input._method, input._redirect
