@@ -10,7 +10,8 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flaresim.runtime import ExecutionContext, Runtime
+    from flaresim.runtime import Runtime
+    from flaresim.worker_host import ExecutionContext
 
 runtime_var: ContextVar[Runtime | None] = ContextVar("flaresim_runtime", default=None)
 env_var: ContextVar[Any] = ContextVar("flaresim_env", default=None)
