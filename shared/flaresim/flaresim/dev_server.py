@@ -39,7 +39,7 @@ class _Server(uvicorn.Server):
     # uvicorn installs its own signal handlers per server; with several servers in one loop only
     # the last would stop. The dev runner handles signals once for all of them.
     @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[override]
+    def capture_signals(self):
         yield
 
 

@@ -52,7 +52,7 @@ class WorkerClient:
 
 class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[override]
+    def capture_signals(self):
         yield
 
 

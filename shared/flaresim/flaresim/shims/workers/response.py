@@ -184,7 +184,7 @@ class FetchResponse(_PyodideFetchResponse):
             raise ValueError(error.message) from None  # from_json converts JS RangeErrors
         return Response._build(code, pairs, json.dumps(data).encode(), status_text)
 
-    def json(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def json(self, *args: Any, **kwargs: Any):
         # As in the SDK: on an instance this reads the body; called on the class with data it builds one.
         if isinstance(self, FetchResponse):
             return self._read_json(**kwargs)
