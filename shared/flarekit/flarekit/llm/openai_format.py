@@ -31,15 +31,22 @@ def chunk(
     model: str,
     delta: dict[str, Any] | None,
     finish_reason: str | None = None,
+    usage_field: bool = False,
 ) -> dict[str, Any]:
-    """A `chat.completion.chunk` with one choice."""
-    return {
+    """A `chat.completion.chunk` with one choice; `usage_field` adds `"usage": null`.
+
+    With `stream_options.include_usage` OpenAI sends `usage: null` on every chunk but the last.
+    """
+    item = {
         "id": response_id,
         "object": CHUNK,
         "created": created,
         "model": model,
         "choices": [{"index": 0, "delta": delta or {}, "logprobs": None, "finish_reason": finish_reason}],
     }
+    if usage_field:
+        item["usage"] = None
+    return item
 
 
 def usage_chunk(response_id: str, created: int, model: str, usage: Usage) -> dict[str, Any]:

@@ -97,10 +97,7 @@ class WorkersAIStreamTranslator:
         self._tools = 0
 
     def _chunk(self, delta: dict[str, Any] | None, finish: str | None = None) -> dict[str, Any]:
-        item = chunk(self.id, self.created, self.model, delta, finish)
-        if self.include_usage:
-            item["usage"] = None
-        return item
+        return chunk(self.id, self.created, self.model, delta, finish, self.include_usage)
 
     def feed(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """Translate one event's JSON data."""

@@ -134,24 +134,23 @@ class Observer:
         Done before returning rather than in a task of its own: a `waitUntil` per request costs more
         (a JS promise per coroutine in production) than these few microseconds.
         """
+        self._end(obs, span)
+        if self.outbox.claim_flush():
+            ctx.waitUntil(self.flush(env))
+
+    def _end(self, obs: observation.Observation, span: trace.Span) -> None:
+        """End the request's server span and put it, its children and the record in the outbox."""
         ended_ms = self._now_ms()
         end_http_server_span(span, obs.status, obs.route or None, obs.error_type or None, ended_ms * 1_000_000)
         if isinstance(span, RecordingSpan):
             self.outbox.add(obs.to_record(ended_ms), span.buffer.spans, span.buffer.dropped)
         else:
             self.outbox.add(obs.to_record(ended_ms))
-        if self.outbox.claim_flush():
-            ctx.waitUntil(self.flush(env))
 
     async def finish(self, env: Any, obs: observation.Observation, span: trace.Span) -> None:
         """After a held stream is released: end the span, queue its spans and record, flush."""
         await obs.wait_released()
-        ended_ms = self._now_ms()
-        end_http_server_span(span, obs.status, obs.route or None, obs.error_type or None, ended_ms * 1_000_000)
-        if isinstance(span, RecordingSpan):
-            self.outbox.add(obs.to_record(ended_ms), span.buffer.spans, span.buffer.dropped)
-        else:
-            self.outbox.add(obs.to_record(ended_ms))
+        self._end(obs, span)
         await self.flush(env)
 
     async def flush(self, env: Any) -> None:
