@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import signal
-import socket
 import sys
 import tempfile
 import time
@@ -121,51 +118,13 @@ async def durable_objects_in_process(runtime, seconds: float) -> list[tuple[str,
     return rows
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def flaresim_dev(directory: Path, state: str) -> AsyncIterator[str]:
     """`flaresim dev DIR` in a child process on a free port; yields its URL."""
-    import aiohttp
+    from flaresim.dev_process import dev_process
 
-    from flaresim.config import load_worker_config
-
-    port = free_port()
-    variable = load_worker_config(directory, {}).port_variable
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "flaresim.cli",
-        "dev",
-        str(directory),
-        "--no-reload",
-        "--no-crons",
-        "--state",
-        state,
-        env={**os.environ, variable: str(port), "FLARESIM_STATE_DIR": ""},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,  # one log line per request: not worth a pipe here
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(600):
-                with contextlib.suppress(aiohttp.ClientConnectionError):
-                    async with session.get(url + "/health") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.05)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
+    async with dev_process([directory], state) as server:
+        yield server.url
 
 
 async def http_rate(url: str, method: str, path: Callable[[int], str], seconds: float, connections: int) -> float:

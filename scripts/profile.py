@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -40,21 +39,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from profile_report import write_report  # noqa: E402
 
 from flaresim.config import parse_dev_vars  # noqa: E402
+from flaresim.dev_process import dev_process, free_port  # noqa: E402
 from flaresim.fake_telegram import FakeBotApi, UpdateFactory  # noqa: E402
 
 WORKERS = {"ai-proxy": "ai_proxy", "telemetry": "telemetry", "telegram-bot": "telegram_bot"}
 PROXY_KEY = "sk-flarekit-dev"  # the bot's key too (.dev.vars.example)
 INGEST = "Bearer ingest-dev-token"
 WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the development secret of .dev.vars.example
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not 8787 <= port <= 8790:
-            return port
 
 
 def stack_directory(out: Path, upstream: str, bot_api: str) -> list[Path]:
@@ -105,20 +96,6 @@ async def process(command: list[str], env: dict[str, str] | None = None, quiet: 
                 await child.wait()
 
 
-async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"profile: {url} did not come up within {seconds:.0f} s")
-        await asyncio.sleep(0.2)
-
-
 async def load(urls: dict[str, str], seconds: float, concurrency: int) -> dict[str, int]:
     """Mixed traffic until the deadline; returns how many requests of each kind were answered."""
     counts: dict[str, int] = {"chat": 0, "stream": 0, "cache hit": 0, "telegram": 0, "ingest": 0, "errors": 0}
@@ -159,10 +136,6 @@ async def run(args: argparse.Namespace) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    ports = {name: free_port() for name in WORKERS}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {f"{name.upper().replace('-', '_')}_PORT": str(port) for name, port in ports.items()}
-    env["FLARESIM_STATE_DIR"] = ""
     upstream_port = free_port()
     raw = out / "profile.raw.txt"
     async with (
@@ -170,14 +143,11 @@ async def run(args: argparse.Namespace) -> int:
         process([sys.executable, str(ROOT / "bench" / "gateway.py"), "--serve-upstream", str(upstream_port)]),
     ):
         directories = stack_directory(out, f"http://127.0.0.1:{upstream_port}", bot_api.url)
-        dev = [sys.executable, "-m", "flaresim.cli", "dev", *map(str, directories), "--no-reload", "--no-crons"]
-        dev += ["--state", str(out / "state"), "--fresh"]
         record = [spy, "record", "--format", "raw", "--function", "--rate", str(args.rate), "-o", str(raw), "--"]
-        print(f"profile: flaresim dev on ports {', '.join(f'{n}={p}' for n, p in ports.items())}, under py-spy")
-        async with process(record + dev, env), aiohttp.ClientSession() as session:
-            for url in urls.values():
-                await wait_for(session, url + "/health")
-            counts = await load(urls, args.seconds, args.concurrency)
+        print("profile: flaresim dev on free ports, under py-spy")
+        async with dev_process(directories, out / "state", "--fresh", wrapper=record) as dev:
+            print("profile: " + ", ".join(f"{name} {url}" for name, url in dev.urls.items()))
+            counts = await load(dev.urls, args.seconds, args.concurrency)
         print("profile: load", ", ".join(f"{kind} {n}" for kind, n in counts.items()))
     if not raw.exists():
         raise SystemExit(
