@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -31,19 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 PROXY = ROOT / "workers" / "ai_proxy"
 SINK = ROOT / "tests" / "ai_proxy" / "telemetry_sink"
+from flaresim.dev_process import free_port  # noqa: E402 - after the path fix above
+
 BODY = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say something short."}]})
 ROUNDS = 5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def _upstream():
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bench" / "gateway.py"), "--serve-upstream", str(port)
     )
