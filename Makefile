@@ -42,6 +42,7 @@ check-config: $(VENV_STAMP)
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check shared workers tests scripts bench
+	$(VENV)/bin/mypy
 
 test-python: $(VENV_STAMP) vendor browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -94,4 +95,4 @@ profile: $(VENV_STAMP) vendor
 	$(PY) scripts/profile.py $(PROFILE_ARGS)
 
 clean:
-	rm -rf build .cache .pytest_cache .ruff_cache $(foreach w,$(WORKERS),$(w)/python_modules)
+	rm -rf build .cache .pytest_cache .ruff_cache .mypy_cache $(foreach w,$(WORKERS),$(w)/python_modules)

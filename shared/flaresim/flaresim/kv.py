@@ -130,7 +130,7 @@ def _count_operation() -> None:
     # directly, and not Durable Object events, whose state object outlives one event.
     request = context.request_var.get()
     used = getattr(request, "kv_operations", None)
-    if used is None:
+    if request is None or used is None:
         return
     request.kv_operations = used = used + 1
     if used > limits.MAX_OPERATIONS_PER_INVOCATION:

@@ -105,7 +105,7 @@ def _plain(value: Any) -> Any:
                 out[key] = _plain(item)
         return out
     if kind is list:
-        items = []
+        items: list[Any] = []
         append = items.append
         for item in value:
             kind = type(item)

@@ -39,6 +39,11 @@ class Env:
     def __repr__(self) -> str:
         return f"Env({', '.join(sorted(self.__dict__))})"
 
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for a name the Worker does not have; declared so type checkers let
+        # `env.ANY_BINDING` through as Any, as it is for a Worker.
+        raise AttributeError(f"'Env' object has no attribute {name!r}")
+
 
 class ServiceBinding:
     """A service binding (`env.PROXY`): `fetch` into another Worker, or RPC to its entrypoint."""

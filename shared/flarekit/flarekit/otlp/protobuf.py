@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import math
 import struct
+from typing import Any
 
 from flarekit.otlp.messages import SPAN
 from flarekit.otlp.schema import Kind, Message
@@ -82,7 +83,7 @@ def _message(buf: bytes, pos: int, end: int, schema: Message, depth: int) -> dic
                 pos = stop
                 continue
             if kind is _STRING:
-                item = buf[pos:stop].decode("utf-8", "replace")
+                item: Any = buf[pos:stop].decode("utf-8", "replace")
             elif kind is _ID:
                 item = buf[pos:stop].hex()
             elif kind is _MESSAGE:
@@ -212,15 +213,15 @@ def _key_value(buf: bytes, pos: int, end: int, depth: int) -> tuple[str, object]
                         if text_length < 0x80 and start + 2 + text_length == end:
                             return key, buf[start + 2 : end].decode("utf-8", "replace")
                     elif tag == 0x18:  # int_value
-                        value, after = read_varint(buf, start + 1)
+                        number_value, after = read_varint(buf, start + 1)
                         if after == end:
-                            return key, int64(value)
+                            return key, int64(number_value)
                     elif tag == 0x10 and value_length == 2:  # bool_value
                         return key, buf[start + 1] != 0
                     elif tag == 0x21 and value_length == 9:  # double_value
                         return key, double(F64(buf, start + 1)[0])
     key = ""
-    value = None
+    value: Any = None
     for number, wire_type, item in fields(buf, pos, end):
         if number == 1 and wire_type == 2:
             key = buf[item[0] : item[1]].decode("utf-8", "replace")  # type: ignore[index]
@@ -233,7 +234,7 @@ def _any(buf: bytes, start: int, end: int, depth: int):
     """An AnyValue as the value it holds (None when empty)."""
     if depth > MAX_DEPTH:
         raise DecodeError("AnyValue nested too deeply")
-    value = None
+    value: Any = None
     for number, wire_type, item in fields(buf, start, end):
         if number == 1 and wire_type == 2:
             value = buf[item[0] : item[1]].decode("utf-8", "replace")  # type: ignore[index]
@@ -242,7 +243,7 @@ def _any(buf: bytes, start: int, end: int, depth: int):
         elif number == 2 and wire_type == 0:
             value = item != 0
         elif number == 4 and wire_type == 1:
-            value = double(F64(buf, item)[0])
+            value = double(F64(buf, item)[0])  # type: ignore[arg-type]
         elif number == 5 and wire_type == 2:
             value = [
                 _any(buf, element[0], element[1], depth + 1)  # type: ignore[index]

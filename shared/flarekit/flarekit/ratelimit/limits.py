@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flarekit.errors import ConfigurationError
 
@@ -85,6 +85,7 @@ class Limit:
                 )
             name, limit, window, unit, algorithm, burst = data
             return cls(str(name), limit, window, str(unit), str(algorithm), burst)
+        data = cast(Mapping[str, Any], data)  # a row is a list or tuple, handled above (no runtime check: JS objects)
         unknown = set(data) - {"name", "limit", "window", "unit", "algorithm", "burst"}
         if unknown:
             raise ConfigurationError(f"limit {data.get('name')!r}: unknown field(s) {', '.join(sorted(unknown))}")

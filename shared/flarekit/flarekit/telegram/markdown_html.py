@@ -70,7 +70,7 @@ def _render_match(match: re.Match[str]) -> str:
         return f'<a href="{value.translate(_ATTRIBUTE_ESCAPES)}">{escape(value)}</a>'
     if kind == "bold_italic":
         return f"<b><i>{_inline(value)}</i></b>"
-    return _wrap(_TAGS[kind], value)
+    return _wrap(_TAGS[kind or ""], value)
 
 
 _TAGS = {"bold": "b", "bold_u": "b", "strike": "s", "italic": "i", "italic_u": "i"}

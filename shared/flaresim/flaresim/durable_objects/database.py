@@ -229,7 +229,8 @@ class ObjectDatabase:
     ) -> Iterator[tuple[str, bytes]]:
         if not self._kv_ready:
             return iter(())
-        clauses, parameters = [], []
+        clauses: list[str] = []
+        parameters: list[Any] = []
         if start is not None:
             clauses.append("key >= ?")
             parameters.append(start)

@@ -34,7 +34,7 @@ class DurableObjectState:
 
         self._live.discard_instance()
         error = DurableObjectAbort(reason or "Durable Object abort requested")
-        error.flaresim_reason = reason  # type: ignore[attr-defined]
+        error.flaresim_reason = reason
         raise error
 
     def _not_simulated(self, *_args: Any, **_kwargs: Any) -> Any:
