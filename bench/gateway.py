@@ -25,27 +25,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from gateway_breakdown import breakdown
+from gateway_load import REPEATS, cpu_per_request, latencies, throughput
+from gateway_upstream import serve_upstream
 from report import table, write_section
+
+# Keep bench/ off the path from here: bench/flaresim.py would shadow the flaresim package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+from flaresim.dev_process import dev_process, free_port  # noqa: E402
+
+_RUNS = itertools.count()  # one state folder per proxy run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY = ROOT / "workers" / "ai_proxy"
 SINK = ROOT / "tests" / "ai_proxy" / "telemetry_sink"
 KEY = "sk-bench"
-REPEATS = 3
 CHAT = json.dumps(
     {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say something short about gateways."}]}
 ).encode()
@@ -55,223 +61,7 @@ STREAM = json.dumps(
 TARGETS = {"rps64": 2500, "added_p50": 0.6, "ttft": 0.5, "hit_rps": 6000}
 
 
-# -- the upstream: no delay, OpenAI's wire format --------------------------------------------------
-
-ANSWER = json.dumps(
-    {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 1_790_000_000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "Gateways route, cache and count.", "refusal": None},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 14, "completion_tokens": 6, "total_tokens": 20},
-    }
-).encode()
-
-
-def _sse_chunks() -> list[bytes]:
-    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> bytes:
-        body = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1_790_000_000}
-        body["model"] = "gpt-4o-mini-2024-07-18"
-        body["choices"] = [] if usage else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-        body["usage"] = usage
-        return b"data: " + json.dumps(body).encode() + b"\n\n"
-
-    words = ["Gateways", " route,", " cache", " and", " count."]
-    events = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": w}) for w in words]
-    events += [chunk({}, "stop"), chunk({}, usage={"prompt_tokens": 14, "completion_tokens": 5, "total_tokens": 19})]
-    return [*events, b"data: [DONE]\n\n"]
-
-
-class Upstream(asyncio.Protocol):
-    """A minimal keep-alive HTTP/1.1 server: JSON answers, or an SSE stream when `"stream": true`."""
-
-    JSON_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(ANSWER)
-    SSE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-    SSE = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _sse_chunks()) + b"0\r\n\r\n"
-
-    def connection_made(self, transport: asyncio.Transport) -> None:
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buffer[:end].lower()
-            at = head.find(b"content-length:")
-            length = (
-                int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
-            )
-            if len(self.buffer) < end + 4 + length:
-                return
-            body = self.buffer[end + 4 : end + 4 + length]
-            self.buffer = self.buffer[end + 4 + length :]
-            if b'"stream":true' in body.replace(b" ", b""):
-                self.transport.write(self.SSE_HEAD + self.SSE)
-            else:
-                self.transport.write(self.JSON_HEAD + ANSWER)
-
-
-def serve_upstream(port: int) -> None:
-    import uvloop
-
-    async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(Upstream, "127.0.0.1", port, backlog=1024)
-        async with server:
-            await server.serve_forever()
-
-    uvloop.run(main())
-
-
-# -- the load generator ------------------------------------------------------------------------------
-
-
-class Client:
-    """One keep-alive connection that sends a POST and reads the answer (length or chunked)."""
-
-    def __init__(self, host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> None:
-        self.host, self.port = host, port
-        lines = [f"POST {path} HTTP/1.1", f"host: {host}:{port}", f"content-length: {len(body)}"]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
-
-    async def send(self) -> tuple[int, float, float]:
-        """(status, seconds to the first token or None, seconds in total)."""
-        started = time.perf_counter()
-        self.writer.write(self.request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        lower = head.lower()
-        first_token = None
-        if b"transfer-encoding: chunked" in lower:
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n"))[:-2], 16)
-                data = await self.reader.readexactly(size + 2)
-                if size == 0:
-                    break
-                if first_token is None and _has_token(data):
-                    first_token = time.perf_counter() - started
-        else:
-            at = lower.find(b"content-length:")
-            length = int(lower[at + 15 : lower.find(b"\r\n", at)])
-            await self.reader.readexactly(length)
-        return status, first_token, time.perf_counter() - started
-
-
-def _has_token(data: bytes) -> bool:
-    at = data.find(b'"content":"')
-    return at >= 0 and data[at + 11 : at + 12] != b'"'
-
-
-async def latencies(url: str, path: str, body: bytes, headers: dict[str, str], count: int) -> list[tuple[float, float]]:
-    """One connection, `count` requests back to back: (total, first token) seconds each."""
-    host, port = url.removeprefix("http://").split(":")
-    client = Client(host, int(port), path, body, headers)
-    await client.open()
-    try:
-        for _ in range(min(200, count)):
-            await client.send()  # warm up
-        samples = []
-        for _ in range(count):
-            status, first, total = await client.send()
-            if status != 200:
-                raise RuntimeError(f"{path} answered {status}")
-            samples.append((total, first if first is not None else total))
-        return samples
-    finally:
-        await client.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (from /proc; Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def cpu_per_request(
-    pid: int, url: str, path: str, body: bytes, headers: dict[str, str], connections: int, count: int
-) -> float:
-    """CPU seconds the proxy process spends per request, over `count` requests (background work included)."""
-    host, port = url.removeprefix("http://").split(":")
-    clients = [Client(host, int(port), path, body, headers) for _ in range(connections)]
-    await asyncio.gather(*(c.open() for c in clients))
-    per_client = count // connections
-
-    async def run(client: Client) -> None:
-        for _ in range(per_client):
-            status, _, _ = await client.send()
-            if status != 200:
-                raise RuntimeError(f"{path} answered {status}")
-
-    try:
-        await asyncio.gather(*(run(c) for c in clients))  # warm up
-        await asyncio.sleep(0.2)
-        before = cpu_seconds(pid)
-        await asyncio.gather(*(run(c) for c in clients))
-        await asyncio.sleep(0.2)  # let the batched after-response work finish
-        return (cpu_seconds(pid) - before) / (per_client * connections)
-    finally:
-        await asyncio.gather(*(c.close() for c in clients))
-
-
-async def throughput(url: str, path: str, body: bytes, headers: dict[str, str], connections: int, seconds: float):
-    """Requests per second from `connections` keep-alive clients: the best of REPEATS windows."""
-    host, port = url.removeprefix("http://").split(":")
-    clients = [Client(host, int(port), path, body, headers) for _ in range(connections)]
-    await asyncio.gather(*(c.open() for c in clients))
-    errors = 0
-
-    async def run(client: Client, deadline: float) -> int:
-        nonlocal errors
-        done = 0
-        while time.perf_counter() < deadline:
-            status, _, _ = await client.send()
-            errors += status != 200
-            done += 1
-        return done
-
-    try:
-        await asyncio.gather(*(run(c, time.perf_counter() + 1.0) for c in clients))
-        best = 0.0
-        for _ in range(REPEATS):
-            started = time.perf_counter()
-            counts = await asyncio.gather(*(run(c, started + seconds) for c in clients))
-            best = max(best, sum(counts) / (time.perf_counter() - started))
-        if errors:
-            raise RuntimeError(f"{path}: {errors} answers were not 200")
-        return best
-    finally:
-        await asyncio.gather(*(c.close() for c in clients))
-
-
 # -- processes ------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pinned(core: int | None) -> list[str]:
@@ -343,71 +133,15 @@ async def child(command: list[str], env: dict[str, str] | None = None) -> AsyncI
 async def proxy(
     workdir: Path, upstream: str, cache: bool, core: int | None, profile: str | None = None, limits: bool = True
 ):
+    """The proxy and its telemetry stand-in under `flaresim dev`, pinned to `core`; yields (url, pid)."""
     directory = proxy_directory(workdir, upstream, cache, limits)
-    port, sink_port = free_port(), free_port()
-    command = [sys.executable, "-m", "flaresim.cli", "dev", str(directory), str(SINK), "--no-reload", "--no-crons"]
-    command += ["--state", str(workdir / f"state-{port}")]
+    wrapper = pinned(core)
     if profile:
         spy = Path(sys.executable).with_name("py-spy")
         spy_command = str(spy) if spy.exists() else "py-spy"
-        command = [spy_command, "record", "--format", "raw", "-o", profile, "--rate", "250", "--", *command]
-    env = {"AI_PROXY_PORT": str(port), "TELEMETRY_PORT": str(sink_port), "FLARESIM_STATE_DIR": ""}
-    async with child(pinned(core) + command, env) as process:
-        url = f"http://127.0.0.1:{port}"
-        await wait_for(url)
-        yield url, process.pid
-
-
-# -- where the time goes (py-spy) ---------------------------------------------------------------------------
-
-# Components of a request, by the frames on its stack: the first rule with a matching frame wins.
-COMPONENTS = [
-    (
-        "RateLimiter round trip (the Durable Object runs in process here, with its SQLite)",
-        [("_call", "ratelimit/client.py")],
-    ),
-    (
-        "upstream HTTP call (workers.fetch shim + aiohttp client)",
-        [("post", "llm/transport.py"), ("read_body", "llm/transport.py")],
-    ),
-    (
-        "after-response work (batched spend, token corrections, telemetry)",
-        [("after_response", "ai_proxy/proxy_call.py")],
-    ),
-    (
-        "workers/js shims used by the handler (Request, Response, headers)",
-        [("", "workers/response.py"), ("", "workers/request.py"), ("", "workers/_body.py"), ("", "js/__init__.py")],
-    ),
-    ("gateway logic (keys, JSON, routing, failover, records)", [("handle", "ai_proxy/app.py")]),
-    (
-        "flaresim request plumbing (ASGI adapter, isolate dispatch)",
-        [("fetch", "flaresim/runtime.py"), ("", "flaresim/asgi_adapter.py")],
-    ),
-    ("uvicorn HTTP server", [("", "uvicorn/")]),
-]
-_FRAME = re.compile(r"(.*) \((.*):\d+\)")
-
-
-def breakdown(raw: Path) -> list[list[str]]:
-    """Shares of py-spy samples (raw format) per component, start-up excluded."""
-    shares: dict[str, int] = {}
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = [m.groups() for m in map(_FRAME.match, stack.split(";")) if m]
-        if not frames or any("importlib" in path for _, path in frames):
-            continue
-        total += int(count)
-        name = next(
-            (
-                name
-                for name, rules in COMPONENTS
-                if any(fn.endswith(f) and part in path for fn, path in frames for f, part in rules)
-            ),
-            "event loop, garbage collection, the rest",
-        )
-        shares[name] = shares.get(name, 0) + int(count)
-    return [[name, f"{100 * count / total:.0f}%"] for name, count in sorted(shares.items(), key=lambda i: -i[1])]
+        wrapper += [spy_command, "record", "--format", "raw", "-o", profile, "--rate", "250", "--"]
+    async with dev_process([directory, SINK], workdir / f"state-{next(_RUNS)}", wrapper=wrapper) as server:
+        yield server.urls["ai-proxy"], server.process.pid
 
 
 # -- the run --------------------------------------------------------------------------------------------

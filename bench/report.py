@@ -23,7 +23,9 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 
 
 def machine() -> str:
-    return f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, {platform.system()}"
+    return (
+        f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, {platform.system()}"
+    )
 
 
 def write_section(name: str, title: str, body: str) -> None:

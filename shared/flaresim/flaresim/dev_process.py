@@ -55,7 +55,7 @@ async def dev_process(
     crons: bool = False,
     wrapper: Sequence[str] = (),
 ) -> AsyncIterator[DevProcess]:
-    """Start `flaresim dev DIR...` on free ports, wait until every Worker answers /health, stop it after.
+    """Start `flaresim dev DIR...` on free ports, wait until every Worker answers HTTP, stop it after.
 
     `capture_stderr` keeps the server's log (one JSON line per request) in `.stderr` once stopped
     (for short runs: nothing reads the pipe meanwhile); otherwise it is discarded, as a benchmark
@@ -79,7 +79,7 @@ async def dev_process(
     )
     running = DevProcess(urls, process)
     try:
-        await _wait_until_healthy(running)
+        await _wait_until_serving(running)
         yield running
     finally:
         await _stop(process)
@@ -87,7 +87,7 @@ async def dev_process(
             running.stderr = (await process.stderr.read()).decode().splitlines()
 
 
-async def _wait_until_healthy(running: DevProcess) -> None:
+async def _wait_until_serving(running: DevProcess) -> None:
     import aiohttp  # a dev dependency (flaresim's outbound fetch uses it too)
 
     loop = asyncio.get_running_loop()
@@ -101,10 +101,9 @@ async def _wait_until_healthy(running: DevProcess) -> None:
             if loop.time() > deadline:
                 raise RuntimeError(f"flaresim dev did not answer /health within {START_TIMEOUT_S:.0f} s: {pending}")
             with contextlib.suppress(aiohttp.ClientConnectionError):
-                async with session.get(pending[0] + "/health") as response:
-                    if response.status == 200:
-                        pending.pop(0)
-                        continue
+                async with session.get(pending[0] + "/health"):
+                    pending.pop(0)  # it answers HTTP: loaded and serving (whatever its /health says)
+                    continue
             await asyncio.sleep(0.05)  # a real process binding its port: nothing to await instead
 
 
