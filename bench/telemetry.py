@@ -25,8 +25,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -47,12 +45,6 @@ BATCH_TARGET, SPANS_TARGET, QUERY_TARGET_MS = 100_000, 50_000, 50.0
 SPANS_PER_EXPORT = 512
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def tokens() -> tuple[dict[str, str], dict[str, str]]:
     """Headers for ingest and query: the tokens `flaresim dev` reads from .dev.vars, if there is one."""
     from flaresim.config import parse_dev_vars
@@ -68,40 +60,11 @@ def tokens() -> tuple[dict[str, str], dict[str, str]]:
 @contextlib.asynccontextmanager
 async def flaresim_dev(state: str) -> AsyncIterator[str]:
     """`flaresim dev workers/telemetry` in a child process on a free port; yields its URL."""
-    import aiohttp
+    from flaresim.dev_process import dev_process
 
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "flaresim.cli",
-        "dev",
-        str(WORKER),
-        "--no-reload",
-        "--no-crons",
-        "--state",
-        state,
-        # development: without a .dev.vars the Worker is open instead of refusing (fail closed)
-        env={**os.environ, "TELEMETRY_PORT": str(port), "FLARESIM_STATE_DIR": "", "ENVIRONMENT": "development"},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(600):
-                with contextlib.suppress(aiohttp.ClientConnectionError):
-                    async with session.get(url + "/health") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.05)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
+    # development: without a .dev.vars the Worker is open instead of refusing (fail closed)
+    async with dev_process([WORKER], state, env={"ENVIRONMENT": "development"}) as server:
+        yield server.url
 
 
 def ai_request(i: int, now_ms: int) -> dict:
