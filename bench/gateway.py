@@ -29,11 +29,9 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ from report import table, write_section
 
 # Keep bench/ off the path from here: bench/flaresim.py would shadow the flaresim package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-from flaresim.dev_process import dev_process, free_port  # noqa: E402
+from flaresim.dev_process import child_process, dev_process, free_port  # noqa: E402
 
 _RUNS = itertools.count()  # one state folder per proxy run
 
@@ -110,26 +108,6 @@ def proxy_directory(workdir: Path, upstream: str, cache: bool, limits: bool = Tr
 
 
 @contextlib.asynccontextmanager
-async def child(command: list[str], env: dict[str, str] | None = None) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,  # flaresim dev writes one log line per request
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-@contextlib.asynccontextmanager
 async def proxy(
     workdir: Path, upstream: str, cache: bool, core: int | None, profile: str | None = None, limits: bool = True
 ):
@@ -167,7 +145,7 @@ async def measure(seconds: float, requests: int, profile: bool) -> dict[str, Any
         workdir = Path(tmp)
         up_port = free_port()
         script = [sys.executable, str(Path(__file__).resolve()), "--serve-upstream", str(up_port)]
-        async with child(pinned(other_core) + script):
+        async with child_process(pinned(other_core) + script):
             upstream = f"http://127.0.0.1:{up_port}"
             await wait_for(upstream)
             path = "/v1/chat/completions"

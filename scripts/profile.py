@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
-import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -39,7 +36,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from profile_report import write_report  # noqa: E402
 
 from flaresim.config import parse_dev_vars  # noqa: E402
-from flaresim.dev_process import dev_process, free_port  # noqa: E402
+from flaresim.dev_process import child_process, dev_process, free_port  # noqa: E402
 from flaresim.fake_telegram import FakeBotApi, UpdateFactory  # noqa: E402
 
 WORKERS = {"ai-proxy": "ai_proxy", "telemetry": "telemetry", "telegram-bot": "telegram_bot"}
@@ -74,26 +71,6 @@ def stack_directory(out: Path, upstream: str, bot_api: str) -> list[Path]:
         (target / ".dev.vars").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
         directories.append(target)
     return directories
-
-
-@contextlib.asynccontextmanager
-async def process(command: list[str], env: dict[str, str] | None = None, quiet: bool = True):
-    child = await asyncio.create_subprocess_exec(
-        *command,
-        env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.DEVNULL if quiet else None,
-        stderr=asyncio.subprocess.DEVNULL if quiet else None,
-    )
-    try:
-        yield child
-    finally:
-        if child.returncode is None:
-            child.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(child.wait(), 60)
-            except TimeoutError:
-                child.kill()
-                await child.wait()
 
 
 async def load(urls: dict[str, str], seconds: float, concurrency: int) -> dict[str, int]:
@@ -140,7 +117,7 @@ async def run(args: argparse.Namespace) -> int:
     raw = out / "profile.raw.txt"
     async with (
         FakeBotApi("123456:dev-bot-token") as bot_api,
-        process([sys.executable, str(ROOT / "bench" / "gateway.py"), "--serve-upstream", str(upstream_port)]),
+        child_process([sys.executable, str(ROOT / "bench" / "gateway.py"), "--serve-upstream", str(upstream_port)]),
     ):
         directories = stack_directory(out, f"http://127.0.0.1:{upstream_port}", bot_api.url)
         record = [spy, "record", "--format", "raw", "--function", "--rate", str(args.rate), "-o", str(raw), "--"]

@@ -87,6 +87,18 @@ async def dev_process(
             running.stderr = (await process.stderr.read()).decode().splitlines()
 
 
+@contextlib.asynccontextmanager
+async def child_process(command: Sequence[str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Any helper process (an upstream stand-in, say), output discarded, stopped like the server."""
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        await _stop(process)
+
+
 async def _wait_until_serving(running: DevProcess) -> None:
     import aiohttp  # a dev dependency (flaresim's outbound fetch uses it too)
 
