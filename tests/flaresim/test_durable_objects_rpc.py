@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,19 @@ async def test_an_exception_in_the_object_reaches_the_caller_as_a_js_exception(c
 async def test_a_result_that_cannot_cross_fails_in_the_object(counters):
     with pytest.raises(JsException, match="cannot be sent over RPC"):
         await counters.getByName("a").give_tuple()
+
+
+async def test_a_stub_method_is_cached_and_a_dropped_stub_is_freed_without_the_cycle_collector(counters):
+    stub = counters.getByName("a")
+    assert stub.increment is stub.increment  # as the SDK caches methods looked up on a stub
+    gc.disable()
+    try:
+        assert await stub.increment() == 1
+        dropped = weakref.ref(stub)
+        del stub
+        assert dropped() is None  # a Worker makes a stub per request: nothing is left for gc
+    finally:
+        gc.enable()
 
 
 async def test_a_worker_calls_an_object_over_rpc_through_its_binding(host):

@@ -14,11 +14,12 @@ that would then need the same object back raises `DurableObjectDeadlock` instead
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from flaresim import context
@@ -37,6 +38,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("flaresim.durable_objects")
 
 _RESERVED_METHODS = frozenset({"dup", "constructor"})
+# The context tokens an event entered (runtime, env, its own EventContext), None before it entered.
+_Entered = tuple[Token[Any], Token[Any], Token[Any] | None] | None
+
+
+@functools.cache
+def _abort_type() -> type[BaseException]:
+    """`DurableObjectAbort` (from the workers shim, imported once it exists)."""
+    from workers.entrypoints import DurableObjectAbort
+
+    return DurableObjectAbort
 
 
 class EventMark:
@@ -179,46 +190,70 @@ class LiveObject:
 
     async def _event(self, body: Callable[[Any], Awaitable[Any]]) -> Any:
         """Deliver one event: wait for the object, create it if needed, run `body(instance)`."""
-        from workers.entrypoints import DurableObjectAbort
-
         parent = current_event.get()
         lock = self.lock
         if lock.locked():
             self._refuse_deadlock(parent)
         await lock.acquire()
-        mark = EventMark(self, parent)
-        self.holder = mark
-        token = current_event.set(mark)
-        entered: list[tuple[ContextVar[Any], Any]] = []
+        mark, token = self._hold(parent)
+        entered: _Entered = None
         try:
-            self.open()
-            entered.append((context.runtime_var, context.runtime_var.set(self.registry.runtime)))
-            entered.append((context.env_var, context.env_var.set(self._env)))
-            instance = self.instance
-            if instance is None:
-                self.state = DurableObjectState(self)
-            # Each event is one invocation for production's per-invocation limits (KV operations).
-            entered.append((context.request_var, context.request_var.set(EventContext(self))))  # type: ignore[arg-type]
-            if instance is None:
-                instance = self._construct()
+            instance, entered = self._enter()
             if self.blockers:
                 await self._settle_blockers()
             result = await body(instance)
             if self.blockers:
                 await self._settle_blockers()
             return result
-        except DurableObjectAbort:
+        except _abort_type():
             self.discard_instance()
             raise
         finally:
-            mark.active = False
-            for var, var_token in reversed(entered):
-                var.reset(var_token)
-            current_event.reset(token)
-            if mark.holding:
-                mark.holding = False
-                self.holder = None
-                lock.release()
+            self._leave(mark, token, entered)
+
+    def _hold(self, parent: EventMark | None) -> tuple[EventMark, Token[EventMark | None]]:
+        """The event now holding the lock, made current."""
+        mark = EventMark(self, parent)
+        self.holder = mark
+        return mark, current_event.set(mark)
+
+    def _enter(self) -> tuple[Any, _Entered]:
+        """Open the object, enter its context (runtime, env, the event's own), construct it if needed."""
+        self.open()
+        runtime_token = context.runtime_var.set(self.registry.runtime)
+        env_token = context.env_var.set(self._env)
+        request_token = None
+        try:
+            instance = self.instance
+            if instance is None:
+                self.state = DurableObjectState(self)
+            # Each event is one invocation for production's per-invocation limits (KV operations).
+            request_token = context.request_var.set(EventContext(self))  # type: ignore[arg-type]
+            if instance is None:
+                instance = self._construct()
+        except BaseException:
+            self._exit_context((runtime_token, env_token, request_token))
+            raise
+        return instance, (runtime_token, env_token, request_token)
+
+    @staticmethod
+    def _exit_context(entered: _Entered) -> None:
+        if entered is None:
+            return
+        runtime_token, env_token, request_token = entered
+        if request_token is not None:
+            context.request_var.reset(request_token)
+        context.env_var.reset(env_token)
+        context.runtime_var.reset(runtime_token)
+
+    def _leave(self, mark: EventMark, token: Token[EventMark | None], entered: _Entered) -> None:
+        mark.active = False
+        self._exit_context(entered)
+        current_event.reset(token)
+        if mark.holding:
+            mark.holding = False
+            self.holder = None
+            self.lock.release()
 
     def _refuse_deadlock(self, parent: EventMark | None) -> None:
         holder = self.holder
@@ -245,22 +280,41 @@ class LiveObject:
         return await self._event(body)
 
     async def call(self, method: str, args: list[Any]) -> Any:
-        """An RPC call: strict arity, arguments and result already converted for the crossing."""
+        """An RPC call: strict arity, arguments and result already converted for the crossing.
+
+        The same event as `_event` delivers, written out here because every RPC call takes this
+        path: no per-call closure or extra coroutine.
+        """
         if method.startswith("_") or method in _RESERVED_METHODS:
             if method in _RESERVED_METHODS:
                 raise js_error(f"'{method}' is a reserved method and cannot be called over RPC.", "TypeError")
             raise js_error(f"Method {method} does not exist", "TypeError")
-
-        async def body(instance: Any) -> Any:
+        parent = current_event.get()
+        lock = self.lock
+        if lock.locked():
+            self._refuse_deadlock(parent)
+        await lock.acquire()
+        mark, token = self._hold(parent)
+        entered: _Entered = None
+        try:
+            instance, entered = self._enter()
+            if self.blockers:
+                await self._settle_blockers()
             function = getattr(instance, method, None)
             if not callable(function):
                 raise js_error(f"Method {method} does not exist", "TypeError")
             result = function(*args)
             if hasattr(result, "__await__"):
                 result = await result
-            return transfer(result)
-
-        return await self._event(body)
+            result = transfer(result)
+            if self.blockers:
+                await self._settle_blockers()
+            return result
+        except _abort_type():
+            self.discard_instance()
+            raise
+        finally:
+            self._leave(mark, token, entered)
 
     async def fetch(self, request: Any) -> Any:
         """A `fetch` event: relaxed arity, must produce a `workers.Response`."""

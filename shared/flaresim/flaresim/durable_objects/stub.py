@@ -66,29 +66,39 @@ class DurableObjectStub:
                 await LiveObject.resume_after_call(mark)  # type: ignore[arg-type]
 
     async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        sent = [transfer(value) for value in args]
-        if kwargs:
-            # Pyodide passes keyword arguments to JavaScript as one trailing object.
-            sent.append(transfer(kwargs))
-        live = self._live()
-        mark = current_event.get()
-        suspended = LiveObject.suspend_for_call(mark)
-        try:
-            return await live.call(method, sent)
-        except BaseException as error:
-            raise callee_error(error) from None
-        finally:
-            if suspended:
-                await LiveObject.resume_after_call(mark)  # type: ignore[arg-type]
+        return await _rpc(self._namespace, self.id, method, args, kwargs)
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
+        # The method holds the namespace and id, not the stub: a stub made per request and
+        # dropped after one call is freed at once instead of waiting for the cycle collector.
+        namespace, object_id = self._namespace, self.id
 
         async def method(*args: Any, **kwargs: Any) -> Any:
-            return await self._call(name, args, kwargs)
+            return await _rpc(namespace, object_id, name, args, kwargs)
 
         method.__name__ = name
         # The SDK's wrapper caches each method it looked up on the stub, so do we.
         setattr(self, name, method)
         return method
+
+
+async def _rpc(
+    namespace: DurableObjectNamespace, object_id: DurableObjectId, method: str, args: Any, kwargs: dict[str, Any]
+) -> Any:
+    """One RPC call: arguments converted for the crossing, the caller's gate opened while it waits."""
+    sent = [transfer(value) for value in args]
+    if kwargs:
+        # Pyodide passes keyword arguments to JavaScript as one trailing object.
+        sent.append(transfer(kwargs))
+    live = namespace.registry.live(namespace.script, namespace.class_name, object_id)
+    mark = current_event.get()
+    suspended = LiveObject.suspend_for_call(mark)
+    try:
+        return await live.call(method, sent)
+    except BaseException as error:
+        raise callee_error(error) from None
+    finally:
+        if suspended:
+            await LiveObject.resume_after_call(mark)  # type: ignore[arg-type]
