@@ -115,10 +115,17 @@ class Decision:
     def from_text(cls, text: str, limits: Sequence[Limit]) -> Decision:
         """Build from the RateLimiter's compact result text (`wire.encode_result`) for `limits`."""
         allowed, rows = decode_result(text)
-        statuses = tuple(LimitStatus.from_row(limit, row) for limit, row in zip(limits, rows, strict=True))
+        statuses = tuple(
+            [
+                LimitStatus(limit.name, limit.unit, limit.limit, row[0], row[1], row[2], bool(row[3]))
+                for limit, row in zip(limits, rows, strict=True)
+            ]
+        )
+        if allowed:
+            return cls(True, statuses)  # every limit allowed it: nothing to wait for, nothing rejected
         waits = [s.retry_after for s in statuses if s.retry_after is not None]
         rejected = tuple(s.name for s in statuses if s.retry_after is not None)
-        return cls(allowed, statuses, max(waits) if waits else None, rejected)
+        return cls(False, statuses, max(waits) if waits else None, rejected)
 
     @classmethod
     def from_evaluation(cls, result: Evaluation, mode: str, error: str | None) -> Decision:

@@ -43,7 +43,7 @@ from flarekit import clock
 from flarekit.ratelimit.evaluation import Evaluation, evaluate
 from flarekit.ratelimit.limits import Limit, parse_limits
 from flarekit.ratelimit.state import State
-from flarekit.ratelimit.wire import decode_request, encode_result
+from flarekit.ratelimit.wire import compact_json, decode_request, encode_result
 
 # rl_states holds one row: every limit's state as JSON `{name: [shape, level, previous, stamp_ms]}`.
 # rl_state (one row per limit) is the layout before that, still read when rl_states is empty.
@@ -112,30 +112,33 @@ class RateLimiter(DurableObject):
                 }
         return self._states
 
-    def _store(self, changed: Mapping[str, State]) -> None:
-        """Take `changed` into the object's state and write the whole state (one row, one parameter)."""
-        states = self._load()
-        states.update(changed)
+    def _save(self, states: Mapping[str, State]) -> None:
+        """Write every limit's state (one row, one parameter)."""
         saved = {name: [st.shape, st.level, st.previous, st.stamp_ms] for name, st in states.items()}
-        self._sql.exec(_SAVE_STATES, json.dumps(saved, separators=(",", ":")))
+        self._sql.exec(_SAVE_STATES, compact_json(saved))
 
     def _count_rejections(self, names: tuple[str, ...], now_ms: int) -> None:
         day = now_ms // _DAY_MS
-        self._sql.exec(_COUNT_REJECTIONS, json.dumps([day, names]))
+        self._sql.exec(_COUNT_REJECTIONS, compact_json([day, names]))
         if day != self._last_rejection_day:
             self._last_rejection_day = day
             self._sql.exec("DELETE FROM rl_rejections WHERE day < ?", day - REJECTION_DAYS_KEPT)
 
     def _run(self, limits: tuple[Limit, ...], cost: Mapping[str, float] | None, now_ms: Any, force: bool) -> Evaluation:
         now = clock.now_ms() if now_ms is None else int(now_ms)
-        result = evaluate(limits, self._load(), cost or {}, now, force)
+        states = self._load()
+        result = evaluate(limits, states, cost or {}, now, force)
         if not result.allowed:
             self._count_rejections(result.rejected, now)
         elif cost:
             # Only what this call took from changes a limit (see the module docstring).
-            changed = {limit.name: result.states[limit.name] for limit in limits if cost.get(limit.unit, 0)}
+            changed = False
+            for limit in limits:
+                if cost.get(limit.unit, 0):
+                    states[limit.name] = result.states[limit.name]
+                    changed = True
             if changed:
-                self._store(changed)
+                self._save(states)
         return result
 
     async def decide(self, request: str) -> str:

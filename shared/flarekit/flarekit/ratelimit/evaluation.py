@@ -61,20 +61,25 @@ def evaluate(
     With `force` the cost is taken regardless (charging tokens known only after an answer ended);
     a negative amount gives units back (never below zero usage).
     """
-    steps = [
-        STRATEGIES[limit.algorithm](limit, states.get(limit.name), cost.get(limit.unit, 0), now_ms, force)
-        for limit in limits
-    ]
-    rejected = tuple(limit.name for limit, result in zip(limits, steps, strict=True) if not result.allowed)
-    if rejected:
-        # Report what is left without this call's cost: the limits that would have allowed it are
-        # stepped again with nothing taken (only on the refusal path, so the hot path pays nothing).
-        statuses = tuple(
-            result.status
-            if not result.allowed
-            else STRATEGIES[limit.algorithm](limit, states.get(limit.name), 0, now_ms, False).status
-            for limit, result in zip(limits, steps, strict=True)
+    steps = []
+    refused = False
+    for limit in limits:
+        result = STRATEGIES[limit.algorithm](limit, states.get(limit.name), cost.get(limit.unit, 0), now_ms, force)
+        steps.append(result)
+        if not result.allowed:
+            refused = True
+    if not refused:
+        # The hot path (every allowed request): one pass, no zips or generators.
+        return Evaluation(
+            True, tuple([result.status for result in steps]), {result.status.name: result.state for result in steps}
         )
-        return Evaluation(False, statuses, {}, rejected)
-    new_states = {limit.name: result.state for limit, result in zip(limits, steps, strict=True)}
-    return Evaluation(True, tuple(result.status for result in steps), new_states, ())
+    rejected = tuple(limit.name for limit, result in zip(limits, steps, strict=True) if not result.allowed)
+    # Report what is left without this call's cost: the limits that would have allowed it are
+    # stepped again with nothing taken (only on the refusal path, so the hot path pays nothing).
+    statuses = tuple(
+        result.status
+        if not result.allowed
+        else STRATEGIES[limit.algorithm](limit, states.get(limit.name), 0, now_ms, False).status
+        for limit, result in zip(limits, steps, strict=True)
+    )
+    return Evaluation(False, statuses, {}, rejected)

@@ -7,6 +7,7 @@ seconds (HTTP delta-seconds, rounded up) on a refusal.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
@@ -40,13 +41,20 @@ def binding_statuses(statuses: Iterable[LimitStatus]) -> dict[str, LimitStatus]:
     return chosen
 
 
+@functools.lru_cache(maxsize=64)
+def header_names(unit: str) -> tuple[str, str, str]:
+    """`x-ratelimit-limit-{unit}`, `-remaining-` and `-reset-` (built once per unit)."""
+    return f"x-ratelimit-limit-{unit}", f"x-ratelimit-remaining-{unit}", f"x-ratelimit-reset-{unit}"
+
+
 def ratelimit_headers(statuses: Iterable[LimitStatus], retry_after: float | None = None) -> dict[str, str]:
     """The header values for a response: the limit/remaining/reset trio per unit, and retry-after."""
     headers: dict[str, str] = {}
     for unit, status in binding_statuses(statuses).items():
-        headers[f"x-ratelimit-limit-{unit}"] = str(status.limit)
-        headers[f"x-ratelimit-remaining-{unit}"] = str(status.remaining)
-        headers[f"x-ratelimit-reset-{unit}"] = format_duration(status.reset)
+        limit_name, remaining_name, reset_name = header_names(unit)
+        headers[limit_name] = str(status.limit)
+        headers[remaining_name] = str(status.remaining)
+        headers[reset_name] = format_duration(status.reset)
     if retry_after is not None:
         headers["retry-after"] = str(max(1, math.ceil(retry_after)))
     return headers

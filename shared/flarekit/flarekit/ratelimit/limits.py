@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from flarekit.errors import ConfigurationError
 
@@ -122,12 +122,13 @@ def per_day(name: str, limit: int, unit: str = "tokens") -> Limit:
     return Limit(name, limit, DAY, unit, "fixed_window")
 
 
-@dataclass(frozen=True, slots=True)
-class LimitStatus:
+class LimitStatus(NamedTuple):
     """One limit after a check: what is left, when it fully resets, and when to retry if it refused.
 
     `reset` and `retry_after` are seconds. `retry_after` is None when this limit allowed the call;
     `impossible` is True when the cost alone exceeds the limit's capacity (no wait will help).
+    A NamedTuple like the algorithm's `State` and `Step`: one per limit is built on every check,
+    and a tuple is about three times cheaper to build than a frozen dataclass.
     """
 
     name: str

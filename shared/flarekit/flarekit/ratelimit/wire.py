@@ -28,12 +28,14 @@ from flarekit.ratelimit.limits import Limit, parse_limits
 
 OPS = ("hit", "charge", "peek")
 _NO_AMOUNTS = "-"
+# Compact JSON from one encoder made once: `json.dumps(..., separators=...)` builds a new one per call.
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @functools.lru_cache(maxsize=256)
 def limits_spec(limits: tuple[Limit, ...]) -> str:
     """The spec text of a limit set (cached: callers send the same few sets again and again)."""
-    return json.dumps([limit.to_row() for limit in limits], separators=(",", ":"))
+    return compact_json([limit.to_row() for limit in limits])
 
 
 @functools.lru_cache(maxsize=256)
@@ -78,7 +80,8 @@ def decode_request(text: str) -> tuple[str, tuple[Limit, ...], dict[str, float] 
 
 def encode_result(result: Evaluation) -> str:
     """The result text of one check."""
-    return json.dumps([result.allowed, *[status.to_row() for status in result.statuses]], separators=(",", ":"))
+    # A status row is the status's last four fields (`LimitStatus.to_row`), a tuple slice here.
+    return compact_json([result.allowed, *[status[3:] for status in result.statuses]])
 
 
 def decode_result(text: str) -> tuple[bool, Sequence[Sequence[Any]]]:
